@@ -1,0 +1,266 @@
+"""Vault-level analysis: task counts and progress, overdue tasks, domains and weighted readiness (SPEC §5).
+
+Knows statistics and nothing of Markdown syntax: it reads Documents and the config.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from mdtracker import recognize
+from mdtracker.config import Config, DomainSpec, Status
+from mdtracker.model import Document, Problem, Row, Table, Task
+
+TODO = Status("todo", 0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Task counts of a set of tasks, and the credit they earn."""
+
+    total: int = 0
+    todo: int = 0
+    in_progress: int = 0
+    done: int = 0
+    cancelled: int = 0
+    non_task: int = 0
+    credit: float = 0.0
+
+    @property
+    def progress(self) -> float | None:
+        """(done + Σ credit of in_progress) / (all − cancelled − non_task); None when nothing counts."""
+        counted = self.total - self.cancelled - self.non_task
+        return self.credit / counted if counted else None
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(getattr(self, f) + getattr(other, f) for f in _COUNT_FIELDS))
+
+
+_COUNT_FIELDS = ("total", "todo", "in_progress", "done", "cancelled", "non_task", "credit")
+
+
+def count(statuses: Iterable[Status]) -> Counts:
+    tally = dict.fromkeys(_COUNT_FIELDS, 0)
+    credit = 0.0
+    for status in statuses:
+        tally["total"] += 1
+        tally[status.type] += 1
+        credit += status.credit
+    tally["credit"] = credit
+    return Counts(**tally)
+
+
+@dataclass(frozen=True, slots=True)
+class HeadingProgress:
+    line: int
+    level: int
+    text: str
+    counts: Counts
+
+
+@dataclass(frozen=True, slots=True)
+class FileSummary:
+    path: str
+    counts: Counts
+    headings: tuple[HeadingProgress, ...]  # headings with tasks below them, in file order
+
+
+@dataclass(frozen=True, slots=True)
+class Overdue:
+    path: str
+    line: int
+    kind: str  # task, review, milestone, followup
+    text: str
+    due: dt.date
+    days_overdue: int
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    name: str
+    weight: float
+    covered: float
+    total: float
+    items: int
+    source: str  # where it was declared: the config, or `path:line` of a domain table
+
+    @property
+    def progress(self) -> float:
+        return min(1.0, self.covered / self.total) if self.total else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Readiness:
+    domains: tuple[Domain, ...]
+
+    @property
+    def overall(self) -> float | None:
+        weight = sum(d.weight for d in self.domains)
+        if not weight:
+            return None
+        return sum(d.weight * d.progress for d in self.domains) / weight
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    today: dt.date
+    files: tuple[FileSummary, ...]
+    counts: Counts
+    readiness: Readiness
+    overdue: tuple[Overdue, ...]
+    problems: tuple[Problem, ...]
+    domain_tables: tuple[tuple[str, Table], ...] = field(default=())
+
+    @property
+    def progress(self) -> float | None:
+        return self.counts.progress
+
+
+def status_of(task: Task, config: Config) -> Status:
+    """The status a task counts as: its configured one, else todo (and an `unknown-status` problem)."""
+    return config.status(task.symbol) or TODO
+
+
+def analyze(documents: Iterable[Document], config: Config, today: dt.date,
+            errors: Iterable[Problem] = ()) -> Analysis:
+    docs = sorted(documents, key=lambda d: d.path)
+    problems: list[Problem] = list(errors)
+    files, overdue = [], []
+    total = Counts()
+    for doc in docs:
+        problems.extend(doc.problems)
+        statuses = []
+        for task in doc.tasks:
+            status = config.status(task.symbol)
+            if status is None:
+                problems.append(Problem(
+                    doc.path, task.line, "unknown-status",
+                    f"[{task.symbol}] is not a known status; counted as todo (map it under [statuses] in the config)",
+                ))
+                status = TODO
+            statuses.append(status)
+            if status.type in ("todo", "in_progress") and task.due is not None and task.due < today:
+                overdue.append(Overdue(doc.path, task.line, "task", task.text, task.due, (today - task.due).days))
+        counts = count(statuses)
+        total += counts
+        files.append(FileSummary(doc.path, counts, _heading_progress(doc, statuses)))
+    tables = _domain_tables(docs)
+    specs = config.domains or tuple(spec for _, _, spec in tables)
+    sources = {spec.name: f"{path}:{table.line}" for path, table, spec in tables}
+    readiness = Readiness(tuple(
+        _domain(spec, docs, config, sources.get(spec.name, config.source or "config")) for spec in specs
+    ))
+    return Analysis(
+        today=today,
+        files=tuple(files),
+        counts=total,
+        readiness=readiness,
+        overdue=tuple(sorted(overdue, key=lambda o: (o.path, o.line))),
+        problems=tuple(sorted(problems, key=lambda p: (p.path, p.line, p.code))),
+        domain_tables=tuple((path, table) for path, table, _ in tables),
+    )
+
+
+def _heading_progress(doc: Document, statuses: list[Status]) -> tuple[HeadingProgress, ...]:
+    below: dict[int, list[Status]] = {}
+    for task, status in zip(doc.tasks, statuses):
+        index = task.heading
+        while index is not None:
+            below.setdefault(index, []).append(status)
+            index = doc.headings[index].parent
+    return tuple(
+        HeadingProgress(h.line, h.level, recognize.strip_cookie(h.text), count(below[i]))
+        for i, h in enumerate(doc.headings) if i in below
+    )
+
+
+# --- domains --------------------------------------------------------------------------------------------
+
+
+def column(table: Table, word: str) -> int | None:
+    """Index of the first header cell containing `word` (case-insensitive)."""
+    return next((n for n, h in enumerate(table.header) if word in h.casefold()), None)
+
+
+def _domain_tables(docs: list[Document]) -> list[tuple[str, Table, DomainSpec]]:
+    """Domain tables in the notes (the seed tracker's Quick Stats): first column `Name (20%)` in every row."""
+    found: list[tuple[str, Table, DomainSpec]] = []
+    names: set[str] = set()
+    for doc in docs:
+        for table in doc.tables:
+            rows = [r for r in table.rows if r.cells and not r.placeholder]
+            weighted = [recognize.weighted_name(r.cells[0].text) for r in rows]
+            if not rows or not all(weighted):
+                continue
+            total_col = column(table, "total")
+            for row, named in zip(rows, weighted):
+                assert named is not None
+                name, weight = named
+                if name in names:
+                    continue
+                names.add(name)
+                total = _number(row, total_col)
+                found.append((doc.path, table, DomainSpec(name, weight, total, (name,))))
+    return found
+
+
+def _number(row: Row, col: int | None) -> float | None:
+    if col is None or col >= len(row.cells):
+        return None
+    try:
+        return float(row.cells[col].text)
+    except ValueError:
+        return None
+
+
+def _domain(spec: DomainSpec, docs: list[Document], config: Config, source: str) -> Domain:
+    keys = {recognize.section_key(s) for s in spec.sections}
+    covered, counted, items = 0.0, 0, 0
+    for doc in docs:
+        inside = {i for i, h in enumerate(doc.headings) if recognize.section_key(h.text) in keys}
+        if not inside and not any(t.group for t in doc.tasks):
+            continue
+        for task in doc.tasks:
+            if _under(doc, task.heading, inside) or (task.group and recognize.section_key(task.group) in keys):
+                status = status_of(task, config)
+                if status.type == "non_task":
+                    continue
+                items += 1
+                covered += status.credit
+                counted += status.type != "cancelled"
+        for table in doc.tables:
+            if not _under(doc, table.heading, inside) or recognize.weighted_name(_first(table)):
+                continue
+            status_col = column(table, "status")
+            for row in table.rows:
+                if row.placeholder:
+                    continue
+                items += 1
+                counted += 1
+                covered += _row_credit(row, status_col)
+    total = spec.total if spec.total is not None else float(counted)
+    return Domain(spec.name, spec.weight, covered, total, items, source)
+
+
+def _first(table: Table) -> str:
+    return table.rows[0].cells[0].text if table.rows and table.rows[0].cells else ""
+
+
+def _under(doc: Document, index: int | None, inside: set[int]) -> bool:
+    while index is not None:
+        if index in inside:
+            return True
+        index = doc.headings[index].parent
+    return False
+
+
+_ROW_CREDIT = {"done": 1.0, "in_progress": 0.5, "todo": 0.0}
+
+
+def _row_credit(row: Row, status_col: int | None) -> float:
+    """A filled row counts as covered, unless the table's status column says it is not done."""
+    if status_col is None or status_col >= len(row.cells) or row.cells[status_col].status is None:
+        return 1.0
+    return _ROW_CREDIT[row.cells[status_col].status or "done"]

@@ -1,0 +1,216 @@
+"""Configuration: `mdtracker.toml` at the vault root, or `[tool.mdtracker]` in its `pyproject.toml` (SPEC §4).
+
+One table of defaults; every key optional; unknown keys and wrong types are errors that name the key, the
+keys that are valid there, and the line where it can be found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mdtracker.errors import ConfigError
+
+STATUS_TYPES = ("todo", "in_progress", "done", "cancelled", "non_task")
+DEFAULT_CREDIT = {"todo": 0.0, "in_progress": 0.5, "done": 1.0, "cancelled": 0.0, "non_task": 0.0}
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    type: str
+    credit: float
+
+
+# Obsidian Tasks' defaults, plus `X`, which Obsidian shows checked and Dataview counts done.
+DEFAULT_STATUSES: dict[str, Status] = {
+    " ": Status("todo", 0.0),
+    "x": Status("done", 1.0),
+    "X": Status("done", 1.0),
+    "/": Status("in_progress", 0.5),
+    "-": Status("cancelled", 0.0),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DomainSpec:
+    name: str
+    weight: float
+    total: float | None = None
+    sections: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    today: dt.date | None = None
+    statuses: dict[str, Status] = field(default_factory=lambda: dict(DEFAULT_STATUSES))
+    intervals: tuple[int, ...] = (1, 3, 7, 14)
+    domains: tuple[DomainSpec, ...] = ()
+    source: str | None = None  # the file the config came from, relative to the vault or as given
+    fingerprint: str = ""  # changes whenever the config's text changes
+
+    def status(self, symbol: str) -> Status | None:
+        """The status a checkbox symbol maps to; None for a symbol nobody defined."""
+        return self.statuses.get(symbol)
+
+
+CONFIG_NAME = "mdtracker.toml"
+_TOP_KEYS = ("today", "statuses", "reviews", "domains")
+_REVIEW_KEYS = ("intervals",)
+_DOMAIN_KEYS = ("name", "weight", "total", "sections")
+_STATUS_KEYS = ("type", "credit")
+
+
+def find(vault: Path) -> Path | None:
+    """The config file of a vault: `mdtracker.toml`, else a `pyproject.toml` with `[tool.mdtracker]`."""
+    own = vault / CONFIG_NAME
+    if own.is_file():
+        return own
+    project = vault / "pyproject.toml"
+    if project.is_file():
+        try:
+            if "mdtracker" in tomllib.loads(project.read_text("utf-8")).get("tool", {}):
+                return project
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+            return project  # let load() report what is wrong with it
+    return None
+
+
+def load(path: Path | None, shown: str | None = None) -> Config:
+    """Read and validate a config file; the defaults when there is none."""
+    if path is None:
+        return Config()
+    name = shown or str(path)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as err:
+        raise ConfigError(name, None, f"cannot read config: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(name, None, "config is not valid UTF-8") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        m = re.search(r"\(at line (\d+), column \d+\)", str(err))
+        message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(err))
+        raise ConfigError(name, int(m.group(1)) if m else None, f"invalid TOML: {message}") from None
+    if path.name == "pyproject.toml":
+        data = data.get("tool", {}).get("mdtracker", {})
+    checker = _Checker(name, text)
+    fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return checker.config(data, fingerprint)
+
+
+@dataclass
+class _Checker:
+    """Turns the TOML data into a Config, or raises a ConfigError naming the key and its line."""
+
+    name: str
+    text: str
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(self.name, self._line_of(key), message)
+
+    def _line_of(self, dotted: str) -> int | None:
+        last = dotted.split(".")[-1].split("[")[0].strip('"')
+        pattern = re.compile(r'^\s*(?:\[\[?\s*)?(?:[\w.]*\.)?"?' + re.escape(last) + r'"?\s*(?:=|\]\]?)')
+        for n, line in enumerate(self.text.splitlines(), 1):
+            if pattern.match(line):
+                return n
+        return None
+
+    def keys(self, table: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
+        for key in table:
+            if key not in allowed:
+                place = f" in [{where}]" if where else ""
+                raise self.fail(
+                    f"{where}.{key}" if where else key,
+                    f"unknown key {key!r}{place}; expected one of: {', '.join(allowed)}",
+                )
+
+    def number(self, value: Any, key: str) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(key, f"{key}: expected a number, got {value!r}")
+        return float(value)
+
+    def config(self, data: dict[str, Any], fingerprint: str) -> Config:
+        self.keys(data, _TOP_KEYS, "")
+        return Config(
+            today=self.today(data.get("today")),
+            statuses=self.statuses(data.get("statuses", {})),
+            intervals=self.intervals(data.get("reviews", {})),
+            domains=self.domains(data.get("domains", [])),
+            source=self.name,
+            fingerprint=fingerprint,
+        )
+
+    def today(self, value: Any) -> dt.date | None:
+        if value is None:
+            return None
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise self.fail("today", f"today: expected a date YYYY-MM-DD, got {value!r}")
+
+    def statuses(self, table: Any) -> dict[str, Status]:
+        if not isinstance(table, dict):
+            raise self.fail("statuses", "statuses: expected a table of symbol = type")
+        result = dict(DEFAULT_STATUSES)
+        for symbol, spec in table.items():
+            key = f'statuses."{symbol}"'
+            if len(symbol) != 1:
+                raise self.fail(key, f"{key}: a status symbol is one character, got {symbol!r}")
+            if isinstance(spec, str):
+                spec = {"type": spec}
+            if not isinstance(spec, dict):
+                raise self.fail(key, f"{key}: expected a type name or {{ type, credit }}, got {spec!r}")
+            self.keys(spec, _STATUS_KEYS, key)
+            kind = spec.get("type")
+            if kind not in STATUS_TYPES:
+                raise self.fail(key, f"{key}: type must be one of {', '.join(STATUS_TYPES)}, got {kind!r}")
+            credit = self.number(spec["credit"], f"{key}.credit") if "credit" in spec else DEFAULT_CREDIT[kind]
+            if not 0 <= credit <= 1:
+                raise self.fail(key, f"{key}.credit: expected a number from 0 to 1, got {credit:g}")
+            result[symbol] = Status(kind, credit)
+        return result
+
+    def intervals(self, table: Any) -> tuple[int, ...]:
+        if not isinstance(table, dict):
+            raise self.fail("reviews", "reviews: expected a table")
+        self.keys(table, _REVIEW_KEYS, "reviews")
+        value = table.get("intervals", [1, 3, 7, 14])
+        if (not isinstance(value, list) or not value
+                or not all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value)):
+            raise self.fail("reviews.intervals", f"reviews.intervals: expected a list of whole days > 0, got {value!r}")
+        return tuple(value)
+
+    def domains(self, value: Any) -> tuple[DomainSpec, ...]:
+        if not isinstance(value, list):
+            raise self.fail("domains", "domains: expected [[domains]] tables")
+        specs = []
+        for n, table in enumerate(value, 1):
+            where = f"domains[{n}]"
+            if not isinstance(table, dict):
+                raise self.fail("domains", f"{where}: expected a table")
+            self.keys(table, _DOMAIN_KEYS, where)
+            name = table.get("name")
+            if not isinstance(name, str) or not name.strip():
+                raise self.fail("domains", f"{where}.name: expected a non-empty string")
+            weight = self.number(table.get("weight", 1), f"{where}.weight")
+            total = self.number(table["total"], f"{where}.total") if "total" in table else None
+            sections = table.get("sections", [name])
+            if not isinstance(sections, list) or not all(isinstance(s, str) for s in sections):
+                raise self.fail("sections", f"{where}.sections: expected a list of strings")
+            if weight < 0 or (total is not None and total < 0):
+                raise self.fail("weight", f"{where}: weight and total cannot be negative")
+            specs.append(DomainSpec(name.strip(), weight, total, tuple(sections)))
+        return tuple(specs)

@@ -1,0 +1,117 @@
+"""The I/O edge: notes as bytes on disk, decoded text, and atomic writes that never clobber an edit.
+
+Only this module touches note files. It keeps what a rewrite must preserve (BOM, line endings, final newline,
+mode bits, symlinks) and splits lines the way markdown-it does (`\\r\\n`, `\\r`, `\\n`; never
+`str.splitlines()`, which also splits on U+2028 and form feeds).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from mdtracker.errors import NoteError
+
+BOM = "\ufeff"
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+
+
+def split_lines(text: str) -> list[str]:
+    """The text's lines, each with its own line ending, as markdown-it counts them."""
+    return _LINE.findall(text)
+
+
+def line_ending(line: str) -> str:
+    for end in ("\r\n", "\n", "\r"):
+        if line.endswith(end):
+            return end
+    return ""
+
+
+@dataclass(frozen=True, slots=True)
+class NoteText:
+    """A note as read: its bytes, and its text decoded without the BOM."""
+
+    path: Path
+    raw: bytes
+    text: str
+    bom: bool
+
+    def encode(self, text: str) -> bytes:
+        """New text for this note as bytes, with the note's BOM if it had one."""
+        return ((BOM if self.bom else "") + text).encode("utf-8")
+
+
+def decode(raw: bytes, rel: str) -> tuple[str, bool]:
+    """UTF-8 text and whether it had a BOM; a NoteError naming the line for anything that is not text."""
+    if b"\x00" in raw:
+        line = raw.count(b"\n", 0, raw.index(b"\x00")) + 1
+        raise NoteError(rel, line, "binary data (a NUL byte), not a Markdown note; left untouched", "encoding")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        raise NoteError(
+            rel, line,
+            f"not valid UTF-8 (byte 0x{raw[err.start]:02x} at column {column}); left untouched",
+            "encoding",
+        ) from None
+    if text.startswith(BOM):
+        return text[1:], True
+    return text, False
+
+
+def read_note(path: Path, rel: str) -> NoteText:
+    try:
+        raw = path.read_bytes()
+    except OSError as err:
+        raise NoteError(rel, None, f"cannot read: {err.strerror}", "io") from None
+    text, bom = decode(raw, rel)
+    return NoteText(path, raw, text, bom)
+
+
+def write_note(note: NoteText, new_raw: bytes, rel: str) -> bool:
+    """Replace the note's bytes with `new_raw` atomically; False when there was nothing to change.
+
+    Writes through a symlink to its target, keeps the mode bits, and refuses (NoteError `conflict`) when the
+    file on disk is no longer what was read, so an edit made meanwhile by an editor is never lost.
+    """
+    if new_raw == note.raw:
+        return False
+    target = Path(os.path.realpath(note.path))
+    mode = stat.S_IMODE(target.stat().st_mode)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".mdtracker-tmp")
+    except OSError:
+        fd, tmp = -1, ""
+    if fd < 0:  # a folder we may not create files in: fall back to writing in place
+        _check_unchanged(target, note.raw, rel)
+        target.write_bytes(new_raw)
+        return True
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(new_raw)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, mode)
+        _check_unchanged(target, note.raw, rel)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return True
+
+
+def _check_unchanged(target: Path, expected: bytes, rel: str) -> None:
+    try:
+        current = target.read_bytes()
+    except OSError:
+        current = None
+    if current != expected:
+        raise NoteError(rel, None, "changed on disk since it was read; not written (run again)", "conflict")

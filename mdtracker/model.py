@@ -1,0 +1,116 @@
+"""The model of one note: plain, immutable data built from the file alone.
+
+A `Document` knows nothing of the config or of other notes, so it can be cached and compared; the analysis
+combines Documents with the config. Every line number is 1-based and counts the file's own lines (front
+matter and a BOM included).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something `lint` reports: `path:line: code message`."""
+
+    path: str
+    line: int
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.code} {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Heading:
+    line: int
+    level: int
+    text: str
+    parent: int | None  # index of the enclosing heading in Document.headings
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    line: int
+    symbol: str
+    text: str  # the task's first line after `[c] `, Markdown as written
+    depth: int  # 0 for a top-level item, 1 for a child of an item, ...
+    heading: int | None  # index of the nearest heading above
+    group: str | None  # the bold label (`**Fundamentals**`) the item's list follows, if any
+    due: dt.date | None = None
+    scheduled: dt.date | None = None
+    start: dt.date | None = None
+    created: dt.date | None = None
+    done: dt.date | None = None
+    cancelled: dt.date | None = None
+    tags: tuple[str, ...] = ()
+    parent: int | None = None  # index of the enclosing task in Document.tasks, if the item is nested in one
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    text: str
+    percent: float | None = None
+    fraction: tuple[float, float] | None = None
+    date: dt.date | None = None
+    status: str | None = None  # from a mark: done / in_progress / todo
+    placeholder: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    line: int
+    cells: tuple[Cell, ...]
+
+    @property
+    def placeholder(self) -> bool:
+        """A template row (`| — | — |`) that holds no entry."""
+        return all(c.placeholder for c in self.cells)
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    line: int
+    header: tuple[str, ...]
+    rows: tuple[Row, ...]
+    heading: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    line: int
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Score:
+    line: int
+    value: float  # 0..1
+    text: str
+    heading: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    path: str  # relative to the vault, with `/`
+    front_matter: dict[str, Any] = field(default_factory=dict)
+    headings: tuple[Heading, ...] = ()
+    tasks: tuple[Task, ...] = ()
+    tables: tuple[Table, ...] = ()
+    fields: tuple[Field, ...] = ()
+    scores: tuple[Score, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+    def heading_chain(self, index: int | None) -> list[Heading]:
+        """The heading at `index` and every heading enclosing it, innermost first."""
+        chain = []
+        while index is not None:
+            heading = self.headings[index]
+            chain.append(heading)
+            index = heading.parent
+        return chain

@@ -1,0 +1,123 @@
+"""The report of an analysis: the JSON document of SPEC §6, and the human summary on the terminal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from mdtracker.analyze import Analysis, Counts
+
+SCHEMA_VERSION = 1
+
+
+def _num(value: float | None) -> float | int | None:
+    """Numbers as JSON shows them: whole numbers as integers, others rounded to 6 places."""
+    if value is None:
+        return None
+    if float(value).is_integer():
+        return int(value)
+    return round(value, 6)
+
+
+def _counts(c: Counts) -> dict[str, int]:
+    return {"total": c.total, "todo": c.todo, "in_progress": c.in_progress, "done": c.done,
+            "cancelled": c.cancelled, "non_task": c.non_task}
+
+
+def as_json(a: Analysis) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "today": a.today.isoformat(),
+        "files": [
+            {
+                "path": f.path,
+                "tasks": _counts(f.counts),
+                "progress": _num(f.counts.progress),
+                "headings": [
+                    {"line": h.line, "level": h.level, "text": h.text, "tasks": _counts(h.counts),
+                     "progress": _num(h.counts.progress)}
+                    for h in f.headings
+                ],
+            }
+            for f in a.files
+        ],
+        "tasks": _counts(a.counts),
+        "progress": _num(a.progress),
+        "readiness": {
+            "overall": _num(a.readiness.overall),
+            "domains": [
+                {"name": d.name, "weight": _num(d.weight), "covered": _num(d.covered), "total": _num(d.total),
+                 "progress": _num(d.progress), "items": d.items, "source": d.source}
+                for d in a.readiness.domains
+            ],
+        },
+        "overdue": [
+            {"path": o.path, "line": o.line, "kind": o.kind, "text": o.text, "due": o.due.isoformat(),
+             "days_overdue": o.days_overdue}
+            for o in a.overdue
+        ],
+        "reviews": {"due": [], "upcoming": []},
+        "problems": [{"path": p.path, "line": p.line, "code": p.code, "message": p.message} for p in a.problems],
+    }
+
+
+def _pct(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.0f}%"
+
+
+def _bar(value: float | None, width: int = 24) -> ProgressBar:
+    return ProgressBar(total=1.0, completed=value or 0.0, width=width)
+
+
+def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
+    """The human summary: what is overdue first, then readiness, then progress per note."""
+    c = a.counts
+    console.print(Text.assemble(
+        ("mdtracker", "bold"), f" · {vault_name} · today {a.today.isoformat()} · ",
+        f"{len(a.files)} notes, {c.total} tasks ({c.done} done, {c.in_progress} in progress, {c.todo} to do)",
+    ))
+    if a.overdue:
+        table = Table(title=f"Overdue ({len(a.overdue)})", title_justify="left", title_style="bold red",
+                      show_edge=False, box=None, padding=(0, 1))
+        table.add_column("where", style="dim", no_wrap=True)
+        table.add_column("due")
+        table.add_column("late", justify="right", style="red")
+        table.add_column("item", overflow="fold")
+        for o in a.overdue:
+            table.add_row(f"{o.path}:{o.line}", o.due.isoformat(), f"{o.days_overdue}d", o.text)
+        console.print(table)
+    if a.readiness.domains:
+        table = Table(show_edge=False, box=None, padding=(0, 1))
+        table.add_column("domain")
+        table.add_column("weight", justify="right")
+        table.add_column("covered", justify="right")
+        table.add_column("")
+        table.add_column("", justify="right")
+        for d in a.readiness.domains:
+            table.add_row(d.name, f"{d.weight:g}", f"{d.covered:g}/{d.total:g}", _bar(d.progress), _pct(d.progress))
+        console.print(Panel(Group(
+            Text.assemble(("Readiness ", "bold"), (_pct(a.readiness.overall), "bold green")), table,
+        ), title="Weighted readiness", title_align="left", expand=False))
+    if a.files:
+        table = Table(title="Progress per note", title_justify="left", title_style="bold",
+                      show_edge=False, box=None, padding=(0, 1))
+        table.add_column("note", no_wrap=True)
+        table.add_column("done", justify="right")
+        table.add_column("")
+        table.add_column("", justify="right")
+        for f in a.files:
+            counted = f.counts.total - f.counts.cancelled - f.counts.non_task
+            if counted:
+                table.add_row(f.path, f"{f.counts.done}/{counted}", _bar(f.counts.progress), _pct(f.counts.progress))
+        table.add_row(Text("all notes", style="bold"), f"{c.done}/{c.total - c.cancelled - c.non_task}",
+                      _bar(a.progress), _pct(a.progress))
+        console.print(table)
+    else:
+        console.print("No Markdown notes found.")
+    if a.problems:
+        console.print(f"[yellow]{len(a.problems)} problem(s)[/yellow]: run [bold]mdtracker lint[/bold] to list them.")
