@@ -116,9 +116,9 @@ class _Checker:
 
     def _line_of(self, dotted: str) -> int | None:
         last = dotted.split(".")[-1].split("[")[0].strip('"')
-        pattern = re.compile(r'^\s*(?:\[\[?\s*)?(?:[\w.]*\.)?"?' + re.escape(last) + r'"?\s*(?:=|\]\]?)')
+        pattern = re.compile(r'(?:^|[\s{,.\[])"?' + re.escape(last) + r'"?\s*(?:=|\]\]?)')
         for n, line in enumerate(self.text.splitlines(), 1):
-            if pattern.match(line):
+            if pattern.search(line.split("#")[0]):
                 return n
         return None
 

@@ -4,6 +4,10 @@ ftfy knows cp1252 but not Mac Roman, so the repair is done here, and only where 
 non-ASCII characters is repaired when re-encoding it with one codec gives valid UTF-8 made of characters a
 note can hold (no controls, private-use or unassigned code points, no leading combining mark). A file keeps
 to one codec: where a run reads both ways, the codec that explains most of the file's runs wins.
+
+Two clean characters can read as one two-byte character by chance (`×²` → `ײ`), so a repair that would
+yield a two-byte letter of another script than Latin or Greek (Hebrew, Cyrillic, …) is never made: such a
+run cannot be told apart from clean text.
 """
 
 from __future__ import annotations
@@ -53,12 +57,20 @@ def repair_run(run: str, codec: str, before: str = " ") -> str | None:
     return fixed
 
 
+def _unmistakable(fixed: str) -> bool:
+    """True when the repair could hardly be chance: some character needs three or more UTF-8 bytes, or
+    every two-byte character is Latin, a combining accent or Greek (`Ã©` → é, `Î¼` → μ)."""
+    return all(ord(ch) < 0x80 or ord(ch) >= 0x800 or 0xA0 <= ord(ch) < 0x180 or 0x300 <= ord(ch) < 0x400
+               for ch in fixed)
+
+
 def find(text: str) -> list[Repair]:
     """Every certain mojibake repair in the text, in order."""
     candidates: list[tuple[re.Match[str], dict[str, str]]] = []
     for m in _RUN.finditer(text):
         before = text[m.start() - 1] if m.start() else " "
-        fixes = {c: fixed for c in CODECS if (fixed := repair_run(m.group(0), c, before)) is not None}
+        fixes = {c: fixed for c in CODECS
+                 if (fixed := repair_run(m.group(0), c, before)) is not None and _unmistakable(fixed)}
         if fixes:
             candidates.append((m, fixes))
     votes = Counter(codec for _, fixes in candidates for codec in fixes)
