@@ -104,6 +104,22 @@ class Readiness:
 
 
 @dataclass(frozen=True, slots=True)
+class Review:
+    path: str
+    line: int
+    text: str
+    review: int  # 1 for the first review of the topic
+    due: dt.date
+    days_overdue: int  # 0 when due today, negative when upcoming
+
+
+@dataclass(frozen=True, slots=True)
+class Reviews:
+    due: tuple[Review, ...] = ()
+    upcoming: tuple[Review, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Analysis:
     today: dt.date
     files: tuple[FileSummary, ...]
@@ -111,6 +127,7 @@ class Analysis:
     readiness: Readiness
     overdue: tuple[Overdue, ...]
     problems: tuple[Problem, ...]
+    reviews: Reviews = Reviews()
     domain_tables: tuple[tuple[str, Table], ...] = field(default=())
 
     @property
@@ -231,7 +248,7 @@ def _domain(spec: DomainSpec, docs: list[Document], config: Config, source: str)
                 covered += status.credit
                 counted += status.type != "cancelled"
         for table in doc.tables:
-            if not _under(doc, table.heading, inside) or recognize.weighted_name(_first(table)):
+            if table.generated or not _under(doc, table.heading, inside) or recognize.weighted_name(_first(table)):
                 continue
             status_col = column(table, "status")
             for row in table.rows:

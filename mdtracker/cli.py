@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import json
 import os
@@ -17,9 +18,10 @@ from typing import Any, Callable
 import click
 from rich.console import Console
 
-from mdtracker import __version__, lint, report
+from mdtracker import __version__, lint, report, sync
 from mdtracker.analyze import Analysis, analyze
-from mdtracker.errors import MdtrackerError
+from mdtracker.errors import MdtrackerError, NoteError
+from mdtracker.files import split_lines, write_note
 from mdtracker.vault import Vault, load, load_config, open_root
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
@@ -78,6 +80,55 @@ def _console() -> Console:
 def main(ctx: click.Context, today: str | None, config_file: Path | None) -> None:
     """Progress, readiness and what is overdue, computed from Markdown notes and written back into them."""
     ctx.obj = {"today": today, "config_file": config_file}
+
+
+def _plan(vault: Vault, analysis: Analysis) -> tuple[list[sync.Outcome], bool]:
+    """The transform of every managed note, with every error printed; and whether there was an error."""
+    outcomes = sync.plan(vault, analysis)
+    errors = [str(e) for e in vault.errors] + [str(o.error) for o in outcomes if o.error]
+    for message in errors:
+        _error(message)
+    return outcomes, bool(errors)
+
+
+@main.command("sync")
+@_vault_command
+def sync_command(vault: Vault, analysis: Analysis) -> int:
+    """Regenerate every managed region and cookie in the vault."""
+    outcomes, failed = _plan(vault, analysis)
+    written = 0
+    for o in outcomes:
+        if not o.stale or o.note is None or o.new_raw is None:
+            continue
+        try:
+            write_note(o.note, o.new_raw, o.path)
+        except NoteError as err:
+            _error(str(err))
+            failed = True
+            continue
+        written += 1
+        click.echo(f"updated {o.path}: " + ", ".join(f"{c.what} (line {c.line})" for c in o.changes))
+    if not written and not failed:
+        click.echo("Every region is up to date.")
+    return EXIT_ERROR if failed else EXIT_OK
+
+
+@main.command("check")
+@click.option("--diff", is_flag=True, help="Print a unified diff of what sync would change.")
+@_vault_command
+def check_command(vault: Vault, analysis: Analysis, diff: bool) -> int:
+    """Change nothing; list every region that is out of date."""
+    outcomes, failed = _plan(vault, analysis)
+    stale = [o for o in outcomes if o.stale]
+    for o in stale:
+        for c in o.changes:
+            click.echo(f"{o.path}:{c.line}: {c.what} is out of date")
+        if diff and o.note is not None and o.new_text is not None:
+            click.echo("".join(difflib.unified_diff(
+                split_lines(o.note.text), split_lines(o.new_text), f"a/{o.path}", f"b/{o.path}")), nl=False)
+    if failed:
+        return EXIT_ERROR
+    return EXIT_FOUND if stale else EXIT_OK
 
 
 @main.command("report")

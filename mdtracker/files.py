@@ -7,6 +7,7 @@ mode bits, symlinks) and splits lines the way markdown-it does (`\\r\\n`, `\\r`,
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import stat
@@ -64,6 +65,11 @@ def decode(raw: bytes, rel: str) -> tuple[str, bool]:
     if text.startswith(BOM):
         return text[1:], True
     return text, False
+
+
+def digest(raw: bytes) -> str:
+    """A short fingerprint of a note's bytes."""
+    return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
 def read_note(path: Path, rel: str) -> NoteText:

@@ -11,6 +11,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from mdtracker.regions import Cookie, Region
+
 
 @dataclass(frozen=True, slots=True)
 class Problem:
@@ -29,7 +31,7 @@ class Problem:
 class Heading:
     line: int
     level: int
-    text: str
+    text: str  # as written, without a trailing cookie (sync rewrites those)
     parent: int | None  # index of the enclosing heading in Document.headings
 
 
@@ -37,7 +39,7 @@ class Heading:
 class Task:
     line: int
     symbol: str
-    text: str  # the task's first line after `[c] `, Markdown as written
+    text: str  # the task's first line after `[c] `, Markdown as written, without a trailing cookie
     depth: int  # 0 for a top-level item, 1 for a child of an item, ...
     heading: int | None  # index of the nearest heading above
     group: str | None  # the bold label (`**Fundamentals**`) the item's list follows, if any
@@ -78,6 +80,7 @@ class Table:
     header: tuple[str, ...]
     rows: tuple[Row, ...]
     heading: int | None
+    generated: bool = False  # inside a managed region: read for its values, never counted as items
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +101,7 @@ class Score:
 @dataclass(frozen=True, slots=True)
 class Document:
     path: str  # relative to the vault, with `/`
+    digest: str = ""  # of the bytes it was parsed from
     front_matter: dict[str, Any] = field(default_factory=dict)
     headings: tuple[Heading, ...] = ()
     tasks: tuple[Task, ...] = ()
@@ -105,6 +109,14 @@ class Document:
     fields: tuple[Field, ...] = ()
     scores: tuple[Score, ...] = ()
     problems: tuple[Problem, ...] = ()
+    regions: tuple[Region, ...] = ()
+    cookies: tuple[Cookie, ...] = ()
+    marker_error: bool = False  # markers are malformed: the note must not be rewritten
+
+    @property
+    def managed(self) -> bool:
+        """Whether sync has anything to rewrite in this note."""
+        return bool(self.regions or self.cookies)
 
     def heading_chain(self, index: int | None) -> list[Heading]:
         """The heading at `index` and every heading enclosing it, innermost first."""

@@ -5,9 +5,9 @@ non-ASCII characters is repaired when re-encoding it with one codec gives valid 
 note can hold (no controls, private-use or unassigned code points, no leading combining mark). A file keeps
 to one codec: where a run reads both ways, the codec that explains most of the file's runs wins.
 
-Two clean characters can read as one two-byte character by chance (`×²` → `ײ`), so a repair that would
-yield a two-byte letter of another script than Latin or Greek (Hebrew, Cyrillic, …) is never made: such a
-run cannot be told apart from clean text.
+Clean Latin text can read as another script by chance (`×²` → `ײ`, `é——` → `闗`), so a repair that would
+yield a letter of a script other than Latin or Greek is never made: such a run cannot be told apart from
+clean text.
 """
 
 from __future__ import annotations
@@ -58,10 +58,19 @@ def repair_run(run: str, codec: str, before: str = " ") -> str | None:
 
 
 def _unmistakable(fixed: str) -> bool:
-    """True when the repair could hardly be chance: some character needs three or more UTF-8 bytes, or
-    every two-byte character is Latin, a combining accent or Greek (`Ã©` → é, `Î¼` → μ)."""
-    return all(ord(ch) < 0x80 or ord(ch) >= 0x800 or 0xA0 <= ord(ch) < 0x180 or 0x300 <= ord(ch) < 0x400
-               for ch in fixed)
+    """True when the repair could hardly be chance: every character it yields is Latin, Greek, a combining
+    accent, or a symbol, punctuation or emoji of three or more UTF-8 bytes (`Ã©` → é, `Î¼` → μ, `â€”` → —).
+
+    Letters of other scripts are left out: Latin text reads as CJK or Hebrew by chance (`é——` → 闗)."""
+    for ch in fixed:
+        code = ord(ch)
+        if code < 0x80 or 0xA0 <= code < 0x180 or 0x300 <= code < 0x400:
+            continue
+        if code < 0x800:
+            return False
+        if unicodedata.category(ch).startswith("L") and not unicodedata.name(ch, "").startswith(("LATIN", "GREEK")):
+            return False
+    return True
 
 
 def find(text: str) -> list[Repair]:

@@ -8,6 +8,7 @@ read. This is the step every run pays for, so it does nothing else.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import re
 import datetime as dt
 from dataclasses import dataclass, field
@@ -19,8 +20,9 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
-from mdtracker import mojibake, recognize
+from mdtracker import mojibake, recognize, regions
 from mdtracker.model import Cell, Document, Field, Heading, Problem, Row, Score, Table, Task
+from mdtracker.regions import Cookie, Marker, MarkerError
 
 
 def markdown_parser() -> MarkdownIt:
@@ -29,13 +31,15 @@ def markdown_parser() -> MarkdownIt:
 
 
 _MD = markdown_parser()
+_INLINE = MarkdownIt("commonmark")  # full inline parsing, only for the rare line that holds a marker
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _YAML = frontmatter.YAMLHandler()
 
 
-def parse(text: str, path: str) -> Document:
+def parse(text: str, path: str, digest: str = "") -> Document:
     """Build the Document of one note from its text (already decoded, BOM removed)."""
-    return _Walk(path, _MD.parse(text)).run(text)
+    doc = _Walk(path, _MD.parse(text), _NEWLINE.split(text)).run(text)
+    return dataclasses.replace(doc, digest=digest) if digest else doc
 
 
 @dataclass
@@ -44,12 +48,14 @@ class _Item:
 
     task: int | None = None
     started: bool = False
+    cookie: tuple[int, bool, int] | None = None  # (line, percent, first task) of a cookie on its first line
 
 
 @dataclass
 class _Walk:
     path: str
     tokens: list[Token]
+    source: list[str]
     headings: list[Heading] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
@@ -61,6 +67,10 @@ class _Walk:
     lists: int = 0
     group: str | None = None
     group_lists: int = -1  # list nesting at which the current bold label's list closes
+    markers: list[Marker] = field(default_factory=list)
+    marker_problem: bool = False
+    cookies: list[Cookie] = field(default_factory=list)
+    open_cookies: list[tuple[int, bool, int, int]] = field(default_factory=list)  # heading cookies: +level
 
     def run(self, text: str) -> Document:
         tokens, i = self.tokens, 0
@@ -81,7 +91,13 @@ class _Walk:
             elif kind == "list_item_open":
                 self.items.append(_Item())
             elif kind == "list_item_close":
-                self.items.pop()
+                item = self.items.pop()
+                if item.cookie and len(self.tasks) > item.cookie[2]:
+                    self.cookies.append(Cookie(item.cookie[0], item.cookie[1], item.cookie[2], len(self.tasks)))
+            elif kind == "html_block" and regions.MARKER_HINT in tok.content:
+                self._html_block(tok)
+            elif kind in ("fence", "code_block") and regions.MARKER_HINT in tok.content:
+                self._code(tok)
             elif kind == "paragraph_open":
                 self._paragraph(tok, tokens[i + 1], tokens[i + 3] if i + 3 < len(tokens) else None)
                 i += 2
@@ -91,7 +107,10 @@ class _Walk:
             if self.items and kind not in ("list_item_open", "bullet_list_open", "ordered_list_open"):
                 self.items[-1].started = True
             i += 1
+        self._close_heading_cookies(0)
         self._mojibake(text)
+        found = self._regions()
+        self._drop_generated(found)
         return Document(
             path=self.path,
             front_matter=self.front_matter,
@@ -101,6 +120,10 @@ class _Walk:
             fields=tuple(self.fields),
             scores=tuple(self.scores),
             problems=tuple(sorted(self.problems, key=lambda p: (p.line, p.code))),
+            regions=tuple(found),
+            cookies=tuple(c for c in sorted(self.cookies, key=lambda c: c.line)
+                          if not any(r.line < c.line < r.end_line for r in found)),
+            marker_error=self.marker_problem,
         )
 
     # --- blocks -----------------------------------------------------------------------------------------
@@ -122,8 +145,13 @@ class _Walk:
         while parent is not None and self.headings[parent].level >= level:
             parent = self.headings[parent].parent
         line = tok.map[0] + 1 if tok.map else 0
-        self.headings.append(Heading(line, level, inline.content, parent))
+        self._close_heading_cookies(level)
+        percent = regions.cookie_at_end(inline.content)
+        if percent is not None:
+            self.open_cookies.append((line, percent, len(self.tasks), level))
+        self.headings.append(Heading(line, level, recognize.strip_cookie(inline.content), parent))
         self._score(line, inline.content)
+        self._inline_markers(line, inline.content)
         self.group, self.group_lists = None, -1
 
     def _heading_index(self) -> int | None:
@@ -134,6 +162,11 @@ class _Walk:
         lines = inline.content.split("\n")
         first_block = bool(self.items) and not self.items[-1].started
         is_task = first_block and self._task(start, lines[0])
+        if first_block:
+            percent = regions.cookie_at_end(lines[0])
+            if percent is not None:
+                self.items[-1].cookie = (start, percent, len(self.tasks))
+        self._inline_markers(start, inline.content)
         label = recognize.bold_label(inline.content) if len(lines) == 1 else None
         if label and after is not None and after.type in ("bullet_list_open", "ordered_list_open"):
             self.group, self.group_lists = label, self.lists
@@ -165,7 +198,7 @@ class _Walk:
         parent = next((it.task for it in reversed(self.items[:-1]) if it.task is not None), None)
         self.items[-1].task = len(self.tasks)
         self.tasks.append(Task(
-            line=line, symbol=symbol, text=rest.strip(), depth=len(self.items) - 1,
+            line=line, symbol=symbol, text=recognize.strip_cookie(rest).strip(), depth=len(self.items) - 1,
             heading=self._heading_index(), group=self.group, tags=recognize.tags(rest), parent=parent,
             **dates,
         ))
@@ -193,11 +226,104 @@ class _Walk:
                 else:
                     cells.append(_cell(tok.content))
                     self._score(row_line, tok.content)
+                self._inline_markers(row_line, tok.content)
             elif tok.type == "tr_close" and not in_head:
                 rows.append(Row(row_line, tuple(cells)))
             i += 1
         self.tables.append(Table(line, tuple(header), tuple(rows), self._heading_index()))
         return i + 1
+
+    # --- markers and cookies ---------------------------------------------------------------------------
+
+    def _close_heading_cookies(self, level: int) -> None:
+        """A heading of `level` (0: the end) ends the scope of the open heading cookies at that level or deeper."""
+        while self.open_cookies and self.open_cookies[-1][3] >= level:
+            line, percent, first, _ = self.open_cookies.pop()
+            self.cookies.append(Cookie(line, percent, first, len(self.tasks)))
+
+    def _html_block(self, tok: Token) -> None:
+        start = tok.map[0] + 1 if tok.map else 0
+        content = tok.content
+        if content.lstrip().startswith("<!--") and "-->" not in content:
+            self._hidden_marker(start, content, "an HTML comment opened here is never closed (no -->)")
+            return
+        for n, text in enumerate(content.split("\n")):
+            try:
+                found = regions.markers_in_line(text, start + n, block=True)
+            except MarkerError as err:
+                self._marker_problem(err.line, err.message)
+                continue
+            for marker in found:
+                if marker.block and tok.level > 0:
+                    self._marker_problem(marker.line, f"the marker of region {marker.name} is inside a list or "
+                                         "block quote; block markers must stand at the top level")
+                self.markers.append(marker)
+
+    def _code(self, tok: Token) -> None:
+        if tok.type == "fence" and tok.map and not self._fence_closed(tok):
+            self._hidden_marker(tok.map[0] + 1, tok.content, "a code fence opened here is never closed")
+
+    def _fence_closed(self, tok: Token) -> bool:
+        first, end = tok.map if tok.map else (0, 0)
+        if end - first < 2:
+            return False
+        closing = self.source[end - 1].strip() if end - 1 < len(self.source) else ""
+        return closing.startswith(tok.markup) and set(closing) == {tok.markup[0]}
+
+    def _hidden_marker(self, line: int, content: str, what: str) -> None:
+        for n, text in enumerate(content.split("\n")):
+            if regions.MARKER.search(text):
+                hidden = line + n if content.lstrip().startswith("<!--") else line + n + 1
+                self._marker_problem(line, f"{what}, so it hides the mdtracker marker at line {hidden}")
+                return
+
+    def _inline_markers(self, line: int, content: str) -> None:
+        if regions.MARKER_HINT not in content:
+            return
+        offset = 0
+        for child in _INLINE.parseInline(content)[0].children or []:
+            if child.type in ("softbreak", "hardbreak"):
+                offset += 1
+            elif child.type == "html_inline" and regions.MARKER.fullmatch(child.content.strip()):
+                try:
+                    self.markers.append(regions.parse_marker(child.content, line + offset, block=False))
+                except MarkerError as err:
+                    self._marker_problem(err.line, err.message)
+
+    def _regions(self) -> list[regions.Region]:
+        if self.marker_problem:
+            return []
+        try:
+            return regions.pair(self.markers)
+        except MarkerError as err:
+            self._marker_problem(err.line, err.message)
+            return []
+
+    def _drop_generated(self, found: list[regions.Region]) -> None:
+        """What templates wrote inside block regions is output, not the user's data: drop its tasks, fields and
+        scores (so a summary never counts itself), and keep its tables only as generated ones."""
+        spans = [(r.line, r.end_line) for r in found if not r.inline]
+        if not spans:
+            return
+
+        def inside(line: int) -> bool:
+            return any(a < line < b for a, b in spans)
+
+        self.fields = [f for f in self.fields if not inside(f.line)]
+        self.scores = [s for s in self.scores if not inside(s.line)]
+        self.tables = [dataclasses.replace(t, generated=True) if inside(t.line) else t for t in self.tables]
+        kept = [n for n, t in enumerate(self.tasks) if not inside(t.line)]
+        if len(kept) == len(self.tasks):
+            return
+        new_index = {old: new for new, old in enumerate(kept)}
+        self.tasks = [dataclasses.replace(t, parent=None if t.parent is None else new_index.get(t.parent))
+                      for t in (self.tasks[n] for n in kept)]
+        self.cookies = [dataclasses.replace(c, first_task=bisect.bisect_left(kept, c.first_task),
+                                            end_task=bisect.bisect_left(kept, c.end_task)) for c in self.cookies]
+
+    def _marker_problem(self, line: int, message: str) -> None:
+        self.marker_problem = True
+        self._problem(line, "marker", message)
 
     # --- in-line facts ----------------------------------------------------------------------------------
 

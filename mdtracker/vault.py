@@ -9,7 +9,7 @@ from pathlib import Path
 from mdtracker import config as config_mod
 from mdtracker.config import Config
 from mdtracker.errors import NoteError, VaultError
-from mdtracker.files import read_note
+from mdtracker.files import digest, read_note
 from mdtracker.model import Document, Problem
 from mdtracker.parse import parse
 
@@ -66,5 +66,5 @@ def load(root: Path, config: Config) -> Vault:
         except NoteError as err:
             errors.append(err)
             continue
-        documents.append(parse(note.text, rel))
+        documents.append(parse(note.text, rel, digest(note.raw)))
     return Vault(root, config, tuple(documents), tuple(errors))

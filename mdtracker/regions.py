@@ -1,0 +1,214 @@
+"""Managed regions and cookies: the marker grammar, pairing markers into regions, and splicing new content
+into a note's lines so that nothing outside a region changes (SPEC §3).
+
+The parser finds where markers and cookies stand (it knows code spans, fences and quotes); this module
+knows what a marker says and how to rewrite the lines that hold them.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shlex
+from dataclasses import dataclass
+from typing import Iterable
+
+from mdtracker.files import line_ending, split_lines
+
+MARKER = re.compile(r"<!--\s*mdtracker:(begin|end)\s+([A-Za-z0-9_.-]+)((?:\s+[^>]*?)?)\s*-->")
+MARKER_HINT = "mdtracker:"
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    line: int
+    kind: str  # begin / end
+    name: str
+    args: tuple[tuple[str, str], ...]
+    block: bool  # alone on its line at the top level (a block marker), else inline
+    text: str  # the marker exactly as written
+
+
+@dataclass(frozen=True, slots=True)
+class Region:
+    name: str
+    args: tuple[tuple[str, str], ...]
+    line: int  # of the begin marker
+    end_line: int  # of the end marker (the same line for an inline region)
+    inline: bool
+    begin_text: str
+    end_text: str
+
+    @property
+    def arguments(self) -> dict[str, str]:
+        return dict(self.args)
+
+
+@dataclass(frozen=True, slots=True)
+class Cookie:
+    """`[/]`, `[%]`, `[3/8]` or `[37%]` at the end of a heading or a parent list item's first line."""
+
+    line: int
+    percent: bool
+    first_task: int  # the tasks it counts are Document.tasks[first_task:end_task]
+    end_task: int
+
+
+COOKIE = re.compile(r"\[(\d*/\d*|\d*%)\](?=[ \t]*(?:#+[ \t]*)?$)")
+
+
+def cookie_at_end(text: str) -> bool | None:
+    """None when the line does not end with a cookie; else whether it is a percent cookie."""
+    m = COOKIE.search(text)
+    return None if m is None else m.group(1).endswith("%")
+
+
+class MarkerError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+def parse_marker(text: str, line: int, block: bool) -> Marker:
+    """A marker from its comment text; MarkerError when its arguments are not `key=value`."""
+    m = MARKER.fullmatch(text.strip())
+    assert m is not None
+    kind, name, rest = m.groups()
+    args = []
+    try:
+        words = shlex.split(rest)
+    except ValueError as err:
+        raise MarkerError(line, f"cannot read the arguments of region {name}: {err}") from None
+    for word in words:
+        key, eq, value = word.partition("=")
+        if not eq or not key:
+            raise MarkerError(line, f"region {name}: argument {word!r} is not key=value")
+        args.append((key, value))
+    if kind == "end" and args:
+        raise MarkerError(line, f"<!-- mdtracker:end {name} --> takes no arguments")
+    return Marker(line, kind, name, tuple(args), block, m.group(0))
+
+
+def markers_in_line(text: str, line: int, block: bool) -> list[Marker]:
+    """Every marker written in one line of raw HTML; block only when one marker stands alone."""
+    found = [m.group(0) for m in MARKER.finditer(text)]
+    alone = block and len(found) == 1 and text.strip() == found[0]
+    return [parse_marker(t, line, alone) for t in found]
+
+
+def pair(markers: Iterable[Marker]) -> list[Region]:
+    """Pair begin and end markers into regions; MarkerError for every malformed arrangement."""
+    regions: list[Region] = []
+    open_: Marker | None = None
+    for m in markers:
+        if m.kind == "begin":
+            if open_ is not None:
+                raise MarkerError(m.line, f"region {m.name} begins inside region {open_.name} (begun at line "
+                                  f"{open_.line}); regions cannot nest")
+            open_ = m
+            continue
+        if open_ is None:
+            raise MarkerError(m.line, f"<!-- mdtracker:end {m.name} --> has no matching begin")
+        if m.name != open_.name:
+            raise MarkerError(m.line, f"<!-- mdtracker:end {m.name} --> does not match "
+                              f"<!-- mdtracker:begin {open_.name} --> at line {open_.line}")
+        if open_.block != m.block or (not m.block and open_.line != m.line):
+            raise MarkerError(m.line, f"region {m.name} (begun at line {open_.line}): put both markers on one "
+                              "line (inline) or each alone on its own line (block)")
+        regions.append(Region(open_.name, open_.args, open_.line, m.line, not m.block, open_.text, m.text))
+        open_ = None
+    if open_ is not None:
+        raise MarkerError(open_.line, f"region {open_.name} begun here has no <!-- mdtracker:end {open_.name} -->")
+    return regions
+
+
+# --- output ---------------------------------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Generated text never holds a comment opener or closer, so it can never end or begin a region."""
+    return text.replace("<!--", "&lt;!--").replace("-->", "--&gt;")
+
+
+def block_body(content: str, newline: str) -> list[str]:
+    """The lines between block markers: one blank line, the content, one blank line (mdformat's fixed point)."""
+    body = [line.rstrip() for line in escape(content).strip("\n").split("\n")]
+    if body == [""]:
+        return [newline]
+    return [newline] + [line + newline for line in body] + [newline]
+
+
+def inline_body(content: str) -> str:
+    return " ".join(escape(content).split())
+
+
+def cookie_text(done: int, counted: int, percent: bool) -> str:
+    """Org mode's statistics cookie: `[done/all]`, or `[p%]` rounded down (1% when some but under 1%)."""
+    if not percent:
+        return f"[{done}/{counted}]"
+    if not counted:
+        return "[0%]"
+    value = math.floor(100 * done / counted)
+    return f"[{1 if value == 0 and done else value}%]"
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One region or cookie whose text changes: `check` lists them."""
+
+    line: int
+    what: str  # `region NAME` or `cookie`
+
+
+def splice(text: str, regions: list[tuple[Region, str]], cookies: list[tuple[Cookie, str]]) -> tuple[str, list[Change]]:
+    """The text with every region's content and every cookie replaced; and what changed.
+
+    Lines outside regions keep every byte, their own line endings included; new lines take the line ending of
+    the region's begin marker line.
+    """
+    lines = split_lines(text)
+    changes: list[Change] = []
+    inline_by_line: dict[int, list[tuple[Region, str]]] = {}
+    blocks: list[tuple[Region, str]] = []
+    for region, content in regions:
+        if region.inline:
+            inline_by_line.setdefault(region.line - 1, []).append((region, content))
+        else:
+            blocks.append((region, content))
+    # one-line edits first: they keep every line where it is
+    for index, items in inline_by_line.items():
+        for region, content in items:
+            if _inline_content(lines[index], region) != inline_body(content):
+                changes.append(Change(index + 1, f"region {region.name}"))
+        lines[index] = _splice_inline(lines[index], items)
+    for cookie, new_text in cookies:
+        line = lines[cookie.line - 1]
+        m = COOKIE.search(line.rstrip("\r\n"))
+        if m is not None and m.group(0) != new_text:
+            changes.append(Change(cookie.line, "cookie"))
+            lines[cookie.line - 1] = line[:m.start()] + new_text + line[m.end():]
+    for region, content in sorted(blocks, key=lambda b: b[0].line, reverse=True):
+        newline = line_ending(lines[region.line - 1]) or "\n"
+        new = block_body(content, newline)
+        if lines[region.line:region.end_line - 1] != new:
+            changes.append(Change(region.line, f"region {region.name}"))
+            lines[region.line:region.end_line - 1] = new
+    return "".join(lines), sorted(changes, key=lambda c: c.line)
+
+
+def _inline_content(line: str, region: Region) -> str:
+    start = line.find(region.begin_text) + len(region.begin_text)
+    return line[start:line.find(region.end_text, start)]
+
+
+def _splice_inline(line: str, items: list[tuple[Region, str]]) -> str:
+    out, pos = [], 0
+    for region, content in items:
+        start = line.find(region.begin_text, pos) + len(region.begin_text)
+        end = line.find(region.end_text, start)
+        out.append(line[pos:start])
+        out.append(inline_body(content))
+        pos = end
+    out.append(line[pos:])
+    return "".join(out)

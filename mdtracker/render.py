@@ -1,0 +1,141 @@
+"""Rendering regions: Jinja2 templates in a sandbox, the vault's own before the built-in ones.
+
+A template sees the whole analysis (`vault`), the note it is in (`note`, `file`), the region's arguments
+(`args`), `region` and `today`, with filters for percentages, bars and date arithmetic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.resources
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from mdtracker import recognize
+from mdtracker.analyze import Analysis, Counts, FileSummary
+from mdtracker.model import Document
+from mdtracker.regions import Region
+
+SUFFIX = ".md.j2"
+VAULT_TEMPLATES = "templates"  # a folder at the vault root holding NAME.md.j2 files
+
+
+def builtin_folder() -> Path:
+    """Where the built-in templates are: inside the installed package, or `templates/` in a source tree."""
+    try:
+        folder = importlib.resources.files("mdtracker.templates")
+        if folder.joinpath("progress" + SUFFIX).is_file():
+            return Path(str(folder))
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def builtin_names() -> list[str]:
+    return sorted(p.name[: -len(SUFFIX)] for p in builtin_folder().glob("*" + SUFFIX))
+
+
+class RenderError(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+
+
+# --- filters --------------------------------------------------------------------------------------------
+
+
+def percent(value: float | None, digits: int = 0) -> str:
+    """0.3125 → `31%` (halves round up); None → `—`."""
+    if value is None:
+        return "—"
+    scaled = value * 100 * 10**digits
+    return f"{math.floor(scaled + 0.5) / 10**digits:.{digits}f}%"
+
+
+def bar(value: float | None, width: int = 10) -> str:
+    """A text progress bar: `██████░░░░`."""
+    filled = max(0, min(width, math.floor((value or 0) * width + 0.5)))
+    return "█" * filled + "░" * (width - filled)
+
+
+def add_days(day: dt.date, days: int) -> dt.date:
+    return day + dt.timedelta(days=int(days))
+
+
+def days_between(start: dt.date, end: dt.date) -> int:
+    return (end - start).days
+
+
+def title_only(text: str) -> str:
+    """A task's text without the dates, tags and other fields Obsidian Tasks reads at its end."""
+    return text[: recognize.fields_tail_start(text)].strip()
+
+
+def number(value: float | None) -> str:
+    """`4.0` → `4`, `2.5` → `2.5`."""
+    if value is None:
+        return "—"
+    return f"{value:g}"
+
+
+@dataclass
+class Renderer:
+    """Renders the regions of one vault for one analysis."""
+
+    root: Path
+    analysis: Analysis
+    documents: dict[str, Document]
+
+    def __post_init__(self) -> None:
+        loaders: list[jinja2.BaseLoader] = []
+        own = self.root / VAULT_TEMPLATES
+        if own.is_dir():
+            loaders.append(jinja2.FileSystemLoader(own))
+        loaders.append(jinja2.FileSystemLoader(builtin_folder()))
+        self.env = SandboxedEnvironment(
+            loader=jinja2.ChoiceLoader(loaders), autoescape=False, keep_trailing_newline=False,
+            trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+        )
+        self.env.filters.update(percent=percent, bar=bar, add_days=add_days, number=number, title_only=title_only)
+        self.env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
+        self.env.globals.update(days_between=days_between, counts=self.counts)
+        self.files = {f.path: f for f in self.analysis.files}
+
+    def counts(self, scope: str | None = None) -> Counts:
+        """Task counts of the notes whose path starts with `scope` (all notes without one)."""
+        total = Counts()
+        for f in self.analysis.files:
+            if not scope or f.path.startswith(scope):
+                total += f.counts
+        return total
+
+    def render(self, doc: Document, region: Region) -> str:
+        try:
+            template = self.env.get_template(region.name + SUFFIX)
+        except jinja2.TemplateNotFound:
+            raise RenderError(region.line, (
+                f"unknown region {region.name}; built-in regions are: {', '.join(builtin_names())} "
+                f"(or add {VAULT_TEMPLATES}/{region.name}{SUFFIX} to the vault)"
+            )) from None
+        except jinja2.TemplateSyntaxError as err:
+            raise RenderError(region.line, f"template {err.name or region.name} line {err.lineno}: {err.message}") from None
+        context: dict[str, Any] = {
+            "vault": self.analysis,
+            "note": doc,
+            "file": self.files.get(doc.path),
+            "args": region.arguments,
+            "region": region,
+            "today": self.analysis.today,
+        }
+        try:
+            return template.render(context)
+        except jinja2.TemplateError as err:
+            raise RenderError(region.line, f"region {region.name}: {err}") from None
+        except (TypeError, ValueError, ZeroDivisionError, AttributeError) as err:
+            raise RenderError(region.line, f"region {region.name}: {type(err).__name__}: {err}") from None

@@ -1,0 +1,77 @@
+"""One transform for `sync`, `check` and `watch`: the new text of every note that has regions or cookies.
+
+`check` compares, `check --diff` prints the difference, `sync` and `watch` write what differs. Nothing here
+writes; the caller decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mdtracker.analyze import Analysis, status_of
+from mdtracker.config import Config
+from mdtracker.errors import NoteError
+from mdtracker.files import NoteText, digest, read_note
+from mdtracker.model import Document
+from mdtracker.regions import Change, Cookie, cookie_text, splice
+from mdtracker.render import RenderError, Renderer
+from mdtracker.vault import Vault
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What the transform makes of one note: its new bytes and what changed, or why it is left alone."""
+
+    path: str
+    note: NoteText | None = None
+    new_text: str | None = None
+    changes: tuple[Change, ...] = ()
+    error: NoteError | None = None
+
+    @property
+    def new_raw(self) -> bytes | None:
+        return None if self.note is None or self.new_text is None else self.note.encode(self.new_text)
+
+    @property
+    def stale(self) -> bool:
+        return self.error is None and self.note is not None and self.new_raw != self.note.raw
+
+
+def cookie_value(doc: Document, cookie: Cookie, config: Config) -> str:
+    """The cookie's text for the tasks below it: cancelled (and non-task) ones left out of the count."""
+    done = counted = 0
+    for task in doc.tasks[cookie.first_task:cookie.end_task]:
+        kind = status_of(task, config).type
+        counted += kind not in ("cancelled", "non_task")
+        done += kind == "done"
+    return cookie_text(done, counted, cookie.percent)
+
+
+def transform(note: NoteText, doc: Document, renderer: Renderer, config: Config) -> tuple[str, list[Change]]:
+    """The note's text with every region regenerated and every cookie recounted (RenderError if a template fails)."""
+    rendered = [(region, renderer.render(doc, region)) for region in doc.regions]
+    cookies = [(cookie, cookie_value(doc, cookie, config)) for cookie in doc.cookies]
+    return splice(note.text, rendered, cookies)
+
+
+def outcome(vault: Vault, doc: Document, renderer: Renderer) -> Outcome:
+    if doc.marker_error:
+        first = next(p for p in doc.problems if p.code == "marker")
+        return Outcome(doc.path, error=NoteError(doc.path, first.line, first.message + "; note left untouched", "marker"))
+    try:
+        note = read_note(vault.root / doc.path, doc.path)
+    except NoteError as err:
+        return Outcome(doc.path, error=err)
+    if doc.digest and digest(note.raw) != doc.digest:
+        return Outcome(doc.path, error=NoteError(doc.path, None, "changed while it was being read; not written (run again)", "conflict"))
+    try:
+        new_text, changes = transform(note, doc, renderer, vault.config)
+    except RenderError as err:
+        return Outcome(doc.path, error=NoteError(doc.path, err.line, err.message + "; note left untouched", "template"))
+    return Outcome(doc.path, note, new_text, tuple(changes))
+
+
+def plan(vault: Vault, analysis: Analysis) -> list[Outcome]:
+    """The outcome for every note that sync would touch, in path order."""
+    renderer = Renderer(vault.root, analysis, {d.path: d for d in vault.documents})
+    return [outcome(vault, doc, renderer) for doc in vault.documents if doc.managed or doc.marker_error]
