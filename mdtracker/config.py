@@ -50,6 +50,7 @@ class Config:
     statuses: dict[str, Status] = field(default_factory=lambda: dict(DEFAULT_STATUSES))
     intervals: tuple[int, ...] = (1, 3, 7, 14)
     domains: tuple[DomainSpec, ...] = ()
+    exclude: tuple[str, ...] = ()  # glob patterns of vault-relative paths that are not notes
     source: str | None = None  # the file the config came from, relative to the vault or as given
     fingerprint: str = ""  # changes whenever the config's text changes
 
@@ -59,7 +60,7 @@ class Config:
 
 
 CONFIG_NAME = "mdtracker.toml"
-_TOP_KEYS = ("today", "statuses", "reviews", "domains")
+_TOP_KEYS = ("today", "statuses", "reviews", "domains", "exclude")
 _REVIEW_KEYS = ("intervals",)
 _DOMAIN_KEYS = ("name", "weight", "total", "sections")
 _STATUS_KEYS = ("type", "credit")
@@ -143,9 +144,15 @@ class _Checker:
             statuses=self.statuses(data.get("statuses", {})),
             intervals=self.intervals(data.get("reviews", {})),
             domains=self.domains(data.get("domains", [])),
+            exclude=self.strings(data.get("exclude", []), "exclude"),
             source=self.name,
             fingerprint=fingerprint,
         )
+
+    def strings(self, value: Any, key: str) -> tuple[str, ...]:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(key, f"{key}: expected a list of strings, got {value!r}")
+        return tuple(value)
 
     def today(self, value: Any) -> dt.date | None:
         if value is None:

@@ -242,22 +242,38 @@ class _Walk:
             self.cookies.append(Cookie(line, percent, first, len(self.tasks)))
 
     def _html_block(self, tok: Token) -> None:
+        """Markers in raw HTML, read comment by comment as a browser would: a marker inside a comment that
+        was opened earlier and never closed is hidden, and that is an error, not a silent skip."""
         start = tok.map[0] + 1 if tok.map else 0
-        content = tok.content
-        if content.lstrip().startswith("<!--") and "-->" not in content:
-            self._hidden_marker(start, content, "an HTML comment opened here is never closed (no -->)")
+        content, pos = tok.content, 0
+        lines = content.split("\n")
+        while (opener := content.find("<!--", pos)) >= 0:
+            closer = content.find("-->", opener + 4)
+            comment = content[opener:] if closer < 0 else content[opener:closer + 3]
+            line = start + content.count("\n", 0, opener)
+            if regions.MARKER.fullmatch(comment):
+                self._block_marker(tok, comment, line, lines[line - start])
+            elif (hidden := regions.MARKER.search(content, opener + 4)) is not None and (
+                    closer < 0 or hidden.end() <= closer + 3):
+                self._marker_problem(line, "an HTML comment opened here is not closed before the mdtracker "
+                                     f"marker at line {start + content.count(chr(10), 0, hidden.start())}, "
+                                     "so it hides that marker")
+                return
+            if closer < 0:
+                return
+            pos = closer + 3
+
+    def _block_marker(self, tok: Token, comment: str, line: int, line_text: str) -> None:
+        block = line_text.strip() == comment
+        try:
+            marker = regions.parse_marker(comment, line, block)
+        except MarkerError as err:
+            self._marker_problem(err.line, err.message)
             return
-        for n, text in enumerate(content.split("\n")):
-            try:
-                found = regions.markers_in_line(text, start + n, block=True)
-            except MarkerError as err:
-                self._marker_problem(err.line, err.message)
-                continue
-            for marker in found:
-                if marker.block and tok.level > 0:
-                    self._marker_problem(marker.line, f"the marker of region {marker.name} is inside a list or "
-                                         "block quote; block markers must stand at the top level")
-                self.markers.append(marker)
+        if block and tok.level > 0:
+            self._marker_problem(line, f"the marker of region {marker.name} is inside a list or block quote; "
+                                 "block markers must stand at the top level")
+        self.markers.append(marker)
 
     def _code(self, tok: Token) -> None:
         if tok.type == "fence" and tok.map and not self._fence_closed(tok):

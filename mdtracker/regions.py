@@ -90,13 +90,6 @@ def parse_marker(text: str, line: int, block: bool) -> Marker:
     return Marker(line, kind, name, tuple(args), block, m.group(0))
 
 
-def markers_in_line(text: str, line: int, block: bool) -> list[Marker]:
-    """Every marker written in one line of raw HTML; block only when one marker stands alone."""
-    found = [m.group(0) for m in MARKER.finditer(text)]
-    alone = block and len(found) == 1 and text.strip() == found[0]
-    return [parse_marker(t, line, alone) for t in found]
-
-
 def pair(markers: Iterable[Marker]) -> list[Region]:
     """Pair begin and end markers into regions; MarkerError for every malformed arrangement."""
     regions: list[Region] = []

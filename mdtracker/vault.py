@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,15 +18,19 @@ from mdtracker.parse import parse
 SKIPPED_FOLDERS = frozenset({".git", ".obsidian", ".mdtracker", "node_modules"})
 
 
-def discover(root: Path) -> list[tuple[Path, str]]:
-    """Every note under `root` as (path, vault-relative path with `/`), sorted by the relative path."""
+def discover(root: Path, exclude: tuple[str, ...] = ()) -> list[tuple[Path, str]]:
+    """Every note under `root` as (path, vault-relative path with `/`), sorted by the relative path.
+
+    `exclude` holds glob patterns (`tests/*`, `drafts/**`) of relative paths to leave out."""
     found = []
     for folder, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d not in SKIPPED_FOLDERS and not d.startswith(".")]
         for name in files:
             if name.lower().endswith(".md") and not name.startswith("."):
                 path = Path(folder, name)
-                found.append((path, path.relative_to(root).as_posix()))
+                rel = path.relative_to(root).as_posix()
+                if not any(fnmatch.fnmatchcase(rel, pattern) for pattern in exclude):
+                    found.append((path, rel))
     found.sort(key=lambda pair: pair[1])
     return found
 
@@ -60,7 +65,7 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
 def load(root: Path, config: Config) -> Vault:
     """Read and parse every note of the vault; notes that cannot be read become errors, not exceptions."""
     documents, errors = [], []
-    for path, rel in discover(root):
+    for path, rel in discover(root, config.exclude):
         try:
             note = read_note(path, rel)
         except NoteError as err:

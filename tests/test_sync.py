@@ -1,0 +1,111 @@
+"""sync and check: regions, cookies, marker errors, and the bytes around them."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+from markdown_it.utils import read_fixture_file
+
+from conftest import FIXTURES, run
+
+TODAY = ["--today", "2025-11-22"]
+
+
+@pytest.mark.parametrize("line,title,source,expected", read_fixture_file(FIXTURES / "sync.md"),
+                         ids=lambda v: str(v)[:50])
+def test_sync_fixture(tmp_path, capsys, line, title, source, expected):
+    note = tmp_path / "note.md"
+    note.write_text(source)
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert note.read_text() == expected
+    assert run(["check", *TODAY, str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize("line,title,source,expected", read_fixture_file(FIXTURES / "marker-errors.md"),
+                         ids=lambda v: str(v)[:50])
+def test_marker_errors_leave_the_note_untouched(tmp_path, capsys, line, title, source, expected):
+    note = tmp_path / "note.md"
+    note.write_text(source)
+    other = tmp_path / "other.md"
+    other.write_text("- [x] a\n<!-- mdtracker:begin progress -->\n<!-- mdtracker:end progress -->\n")
+    for command in ("sync", "check"):
+        capsys.readouterr()
+        assert run([command, *TODAY, str(tmp_path)]) == 2
+        assert capsys.readouterr().err.strip() == expected.strip()
+        assert note.read_text() == source
+    assert "Progress**: 100%" in other.read_text()  # the other notes are still processed
+
+
+def test_check_lists_stale_regions_and_diffs(tmp_path, capsys):
+    note = tmp_path / "n.md"
+    note.write_text("# A [/]\n- [x] a\n\n<!-- mdtracker:begin progress -->\n<!-- mdtracker:end progress -->\n")
+    before = note.read_bytes()
+    assert run(["check", *TODAY, str(tmp_path)]) == 1
+    assert capsys.readouterr().out == "n.md:1: cookie is out of date\nn.md:4: region progress is out of date\n"
+    assert run(["check", "--diff", *TODAY, str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "--- a/n.md\n+++ b/n.md\n" in out and "-# A [/]\n+# A [1/1]\n" in out
+    assert note.read_bytes() == before
+
+
+def test_sync_writes_only_changed_files(tmp_path, capsys):
+    fresh, stale, plain = tmp_path / "fresh.md", tmp_path / "stale.md", tmp_path / "plain.md"
+    fresh.write_text("# A [1/1]\n- [x] a\n")
+    stale.write_text("# A [0/1]\n- [x] a\n")
+    plain.write_text("- [ ] nothing managed\n")
+    old = {p: p.stat().st_mtime_ns for p in (fresh, plain)}
+    for p in (fresh, plain):
+        os.utime(p, ns=(1, 1))
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "updated stale.md: cookie (line 1)\n"
+    assert all(p.stat().st_mtime_ns == 1 for p in old)
+    assert stale.read_text() == "# A [1/1]\n- [x] a\n"
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "Every region is up to date.\n"
+
+
+def test_write_keeps_mode_bom_crlf_and_goes_through_symlinks(tmp_path, capsys):
+    target = tmp_path / "real" / "n.md"
+    target.parent.mkdir()
+    target.write_bytes(b"\xef\xbb\xbf# A [/]\r\n- [x] a\r\n- [ ] b")
+    target.chmod(0o640)
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    (vault / "n.md").symlink_to(target)
+    assert run(["sync", *TODAY, str(vault)]) == 0
+    assert (vault / "n.md").is_symlink()
+    assert target.read_bytes() == b"\xef\xbb\xbf# A [1/2]\r\n- [x] a\r\n- [ ] b"
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert not [p for p in target.parent.iterdir() if p.name != "n.md"]  # no temp file left behind
+
+
+def test_unknown_template_in_vault_templates_folder_wins(tmp_path, capsys):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "progress.md.j2").write_text("{{ file.counts.done }} done <!-- sneaky -->")
+    (tmp_path / "templates" / "mine.md.j2").write_text("{{ args.greeting }}, {{ today }}")
+    note = tmp_path / "n.md"
+    note.write_text("- [x] a\n\n<!-- mdtracker:begin progress -->\n<!-- mdtracker:end progress -->\n"
+                    'Hi: <!-- mdtracker:begin mine greeting="Hello there" --><!-- mdtracker:end mine -->\n')
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert note.read_text() == (
+        "- [x] a\n\n<!-- mdtracker:begin progress -->\n\n1 done &lt;!-- sneaky --&gt;\n\n<!-- mdtracker:end progress -->\n"
+        'Hi: <!-- mdtracker:begin mine greeting="Hello there" -->Hello there, 2025-11-22<!-- mdtracker:end mine -->\n')
+
+
+def test_broken_template_is_an_error_at_the_region(tmp_path, capsys):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "bad.md.j2").write_text("{{ nothing.here }}")
+    note = tmp_path / "n.md"
+    note.write_text("x\n\n<!-- mdtracker:begin bad -->\n<!-- mdtracker:end bad -->\n")
+    assert run(["sync", *TODAY, str(tmp_path)]) == 2
+    assert capsys.readouterr().err == "n.md:3: region bad: 'nothing' is undefined; note left untouched\n"
+
+
+def test_sandbox_keeps_templates_from_reaching_python(tmp_path, capsys):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "evil.md.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
+    (tmp_path / "n.md").write_text("<!-- mdtracker:begin evil -->\n<!-- mdtracker:end evil -->\n")
+    assert run(["sync", *TODAY, str(tmp_path)]) == 2
+    assert "unsafe" in capsys.readouterr().err
