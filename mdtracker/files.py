@@ -14,6 +14,7 @@ import stat
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from mdtracker.errors import NoteError
 
@@ -84,8 +85,9 @@ def read_note(path: Path, rel: str) -> NoteText:
 def write_note(note: NoteText, new_raw: bytes, rel: str) -> bool:
     """Replace the note's bytes with `new_raw` atomically; False when there was nothing to change.
 
-    Writes through a symlink to its target, keeps the mode bits, and refuses (NoteError `conflict`) when the
-    file on disk is no longer what was read, so an edit made meanwhile by an editor is never lost.
+    Writes through a symlink to its target and keeps the mode bits. Refuses (NoteError `conflict`) when the
+    file on disk is no longer what was read; and if another program writes through a handle it opened just
+    before the swap, its version is put back. An edit made meanwhile by an editor is never lost.
     """
     if new_raw == note.raw:
         return False
@@ -93,11 +95,12 @@ def write_note(note: NoteText, new_raw: bytes, rel: str) -> bool:
     mode = stat.S_IMODE(target.stat().st_mode)
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".mdtracker-tmp")
-    except OSError:
-        fd, tmp = -1, ""
-    if fd < 0:  # a folder we may not create files in: fall back to writing in place
-        _check_unchanged(target, note.raw, rel)
-        target.write_bytes(new_raw)
+    except OSError:  # a folder we may not create files in: write in place
+        with open(target, "r+b") as handle:
+            _expect(handle, note.raw, rel)
+            handle.seek(0)
+            handle.write(new_raw)
+            handle.truncate()
         return True
     try:
         with os.fdopen(fd, "wb") as out:
@@ -105,19 +108,33 @@ def write_note(note: NoteText, new_raw: bytes, rel: str) -> bool:
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, mode)
-        _check_unchanged(target, note.raw, rel)
-        os.replace(tmp, target)
-    except BaseException:
+        with open(target, "rb") as old:  # hold the inode being replaced, to see late writes into it
+            _expect(old, note.raw, rel)
+            os.replace(tmp, target)
+            old.seek(0)
+            late = old.read()
+        if late != note.raw:
+            _put_back(target, late, new_raw, mode)
+            raise NoteError(rel, None, "changed on disk while being written; kept the other version (run again)",
+                            "conflict")
+    finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        raise
     return True
 
 
-def _check_unchanged(target: Path, expected: bytes, rel: str) -> None:
-    try:
-        current = target.read_bytes()
-    except OSError:
-        current = None
-    if current != expected:
+def _expect(handle: BinaryIO, expected: bytes, rel: str) -> None:
+    if handle.read() != expected:
         raise NoteError(rel, None, "changed on disk since it was read; not written (run again)", "conflict")
+
+
+def _put_back(target: Path, theirs: bytes, ours: bytes, mode: int) -> None:
+    """Restore another program's version that landed in the replaced file, unless it wrote again since."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".mdtracker-tmp")
+    with os.fdopen(fd, "wb") as out:
+        out.write(theirs)
+    os.chmod(tmp, mode)
+    if target.read_bytes() == ours:
+        os.replace(tmp, target)
+    else:
+        os.unlink(tmp)

@@ -1,0 +1,94 @@
+"""What users trust us with: edits made meanwhile are never lost, formatters and real notes are respected."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import ROOT, run, shared
+
+TODAY = ["--today", "2025-11-22"]
+
+
+def test_a_writer_racing_sync_never_loses_an_edit(tmp_path, capsys):
+    note = tmp_path / "n.md"
+    note.write_text("# Note [/]\n- [x] a\n- [ ] edit -1\n")
+    last = 300
+    done = threading.Event()
+
+    def writer() -> None:
+        for i in range(last + 1):
+            note.write_text(f"# Note [/]\n- [x] a\n- [ ] edit {i}\n")
+            time.sleep(0.0005 * (i % 3))
+        done.set()
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    rounds = 0
+    while not done.is_set():
+        run(["sync", *TODAY, str(tmp_path)])
+        rounds += 1
+    thread.join()
+    assert f"edit {last}\n" in note.read_text(), "the writer's last edit was overwritten"
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert note.read_text() == f"# Note [1/2]\n- [x] a\n- [ ] edit {last}\n"
+    assert rounds > 5
+    assert not [p.name for p in tmp_path.iterdir() if p.name != "n.md"]
+
+
+def test_mdformat_and_sync_agree(tmp_path, capsys):
+    mdformat = pytest.importorskip("mdformat")
+    shutil.copytree(ROOT / "vault", tmp_path / "vault")
+    vault = tmp_path / "vault"
+    assert run(["sync", str(vault)]) == 0
+    for note in vault.rglob("*.md"):
+        mdformat.file(note)
+    assert run(["check", str(vault)]) == 0, capsys.readouterr().out
+    formatted = {note: note.read_bytes() for note in vault.rglob("*.md")}
+    # stale summaries in formatted notes: sync leaves them formatted
+    tracker = vault / "tracker.md"
+    tracker.write_text(tracker.read_text().replace("- [ ] Derive the logistic", "- [x] Derive the logistic"))
+    assert run(["sync", str(vault)]) == 0
+    for note in vault.rglob("*.md"):
+        assert mdformat.text(note.read_text()) == note.read_text(), note
+    assert formatted[vault / "checklists/pillars.md"] == (vault / "checklists/pillars.md").read_bytes()
+
+
+CORPUS = sorted(p.name for p in (ROOT.parent / "shared" / "corpus").glob("[0-9]*.md"))
+
+
+@pytest.mark.parametrize("name", CORPUS or ["(no corpus)"])
+def test_corpus_note_with_a_region_appended_keeps_every_byte_before_it(tmp_path, capsys, name):
+    original = shared("corpus", name).read_bytes()
+    newline = b"\r\n" if b"\r\n" in original else b"\n"
+    region = newline.join([b"", b"<!-- mdtracker:begin progress -->", b"<!-- mdtracker:end progress -->", b""])
+    note = tmp_path / name
+    note.write_bytes(original + newline + region)
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0, capsys.readouterr().err
+    after = note.read_bytes()
+    assert after.startswith(original + newline + region[: region.index(b"-->") + 3])
+    assert b"**Progress**" in after
+    assert run(["check", *TODAY, str(tmp_path)]) == 0
+
+
+def test_the_sample_vault_and_the_readme_are_in_sync(capsys):
+    assert run(["check", str(ROOT / "vault")]) == 0, capsys.readouterr().out
+    assert run(["check", str(ROOT)]) == 0, capsys.readouterr().out
+
+
+def test_ci_runs_the_readmes_test_command():
+    readme = (ROOT / "README.md").read_text()
+    command = "python3 -m venv .venv && .venv/bin/pip install -q -e '.[test]' && .venv/bin/pytest"
+    assert command in readme and command in (ROOT / ".ci" / "run").read_text()
+
+
+def test_python_m_mdtracker(tmp_path):
+    (tmp_path / "a.md").write_text("- [x] a\n")
+    out = subprocess.run([sys.executable, "-m", "mdtracker", "report", "--json", str(tmp_path)],
+                         capture_output=True, text=True, check=True).stdout
+    assert '"done": 1' in out

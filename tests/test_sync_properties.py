@@ -1,0 +1,107 @@
+"""Properties of sync over generated notes: nothing outside regions and cookies changes, sync is
+idempotent, and check agrees with it, whatever the line endings, BOM, final newline or characters."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from mdtracker.cli import run
+from mdtracker.files import split_lines
+
+WORDS = st.text(st.sampled_from(list("abcxyz XYZ019.,;:!?-*#[]/%()éü中文😀🔥𝔘\u200b")), min_size=1, max_size=20).map(
+    lambda s: s.strip() or "w")
+STATUS = st.sampled_from([" ", "x", "X", "/", "-", "S", "?"])
+COOKIE = st.sampled_from(["", " [/]", " [%]", " [3/8]", " [37%]"])
+REGION = st.sampled_from(["progress", "headings", "overdue", "readiness", "scores", "quick-stats", "reviews"])
+INLINE = st.sampled_from(["progress", "readiness-pct", "last-updated"])
+
+
+@st.composite
+def blocks(draw) -> list[str]:
+    kind = draw(st.sampled_from(["heading", "tasks", "text", "region", "inline", "blank", "table"]))
+    if kind == "heading":
+        return [f"{'#' * draw(st.integers(1, 3))} {draw(WORDS)}{draw(COOKIE)}"]
+    if kind == "tasks":
+        lines, depth = [], 0
+        for _ in range(draw(st.integers(1, 4))):
+            depth = draw(st.integers(0, depth + 1)) if lines else 0
+            lines.append(f"{'  ' * depth}- [{draw(STATUS)}] {draw(WORDS)}{draw(COOKIE)}")
+        return lines
+    if kind == "text":
+        return [draw(WORDS)]
+    if kind == "region":
+        name = draw(REGION)
+        inside = draw(st.lists(WORDS, max_size=3))
+        return ["", f"<!-- mdtracker:begin {name} -->", *inside, f"<!-- mdtracker:end {name} -->", ""]
+    if kind == "inline":
+        name = draw(INLINE)
+        return [f"{draw(WORDS)} <!-- mdtracker:begin {name} -->{draw(WORDS)}<!-- mdtracker:end {name} --> {draw(WORDS)}"]
+    if kind == "table":
+        return ["", "| Domain | Total Topics |", "|---|---|", f"| {draw(WORDS)} (20%) | 3 |", ""]
+    return [""]
+
+
+@st.composite
+def notes(draw) -> bytes:
+    lines = [line for block in draw(st.lists(blocks(), min_size=1, max_size=8)) for line in block]
+    style = draw(st.sampled_from(["\n", "\r\n", "\r", "mixed"]))
+    ends = [draw(st.sampled_from(["\n", "\r\n", "\r"])) if style == "mixed" else style for _ in lines]
+    text = "".join(line + end for line, end in zip(lines, ends))
+    if draw(st.booleans()):
+        text = text.rstrip("\r\n")
+    return (b"\xef\xbb\xbf" if draw(st.booleans()) else b"") + text.encode("utf-8")
+
+
+_INLINE_REGION = re.compile(r"(<!-- mdtracker:begin [^>]*-->).*?(<!-- mdtracker:end [^>]*-->)")
+_COOKIE = re.compile(r"\[(?:\d*/\d*|\d*%)\](?=[ \t]*$)")
+_BEGIN = re.compile(r"^<!-- mdtracker:begin \S+ -->$")
+_END = re.compile(r"^<!-- mdtracker:end \S+ -->$")
+
+
+def outside(raw: bytes) -> list[str]:
+    """The note with region contents and cookies blanked out: what sync must never change."""
+    kept, in_block = [], False
+    for line in split_lines(raw.decode("utf-8-sig")):
+        body = line.rstrip("\r\n")
+        if in_block:
+            if _END.match(body):
+                in_block = False
+                kept.append(line)
+            continue
+        if _BEGIN.match(body):
+            in_block = True
+            kept.append(line)
+            continue
+        body = _INLINE_REGION.sub(r"\1\2", body)
+        if re.match(r"\s*(#|- )", body):
+            body = _COOKIE.sub("[]", body)
+        kept.append(body + line[len(line.rstrip("\r\n")):])
+    return kept
+
+
+@given(notes())
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_sync_changes_nothing_outside_regions_and_is_idempotent(raw):
+    with tempfile.TemporaryDirectory() as folder:
+        vault = Path(folder)
+        note = vault / "note.md"
+        note.write_bytes(raw)
+        (vault / "mdtracker.toml").write_text('today = "2025-11-22"\n')
+        code = run(["sync", str(vault)])
+        after = note.read_bytes()
+        event(f"exit {code}")
+        if code == 2:  # a note sync refuses (markers it cannot read) stays byte for byte as it was
+            assert after == raw
+            return
+        assert code == 0
+        assert outside(after) == outside(raw)
+        assert after.startswith(b"\xef\xbb\xbf") == raw.startswith(b"\xef\xbb\xbf")
+        assert after.endswith((b"\n", b"\r")) == raw.endswith((b"\n", b"\r"))
+        assert run(["check", str(vault)]) == 0
+        run(["sync", str(vault)])
+        assert note.read_bytes() == after
