@@ -11,45 +11,10 @@ from typing import Iterable
 
 from mdtracker import recognize
 from mdtracker.config import Config, DomainSpec, Status
+from mdtracker.counts import Counts, count
 from mdtracker.model import Document, Problem, Row, Table, Task
 
 TODO = Status("todo", 0.0)
-
-
-@dataclass(frozen=True, slots=True)
-class Counts:
-    """Task counts of a set of tasks, and the credit they earn."""
-
-    total: int = 0
-    todo: int = 0
-    in_progress: int = 0
-    done: int = 0
-    cancelled: int = 0
-    non_task: int = 0
-    credit: float = 0.0
-
-    @property
-    def progress(self) -> float | None:
-        """(done + Σ credit of in_progress) / (all − cancelled − non_task); None when nothing counts."""
-        counted = self.total - self.cancelled - self.non_task
-        return self.credit / counted if counted else None
-
-    def __add__(self, other: Counts) -> Counts:
-        return Counts(*(getattr(self, f) + getattr(other, f) for f in _COUNT_FIELDS))
-
-
-_COUNT_FIELDS = ("total", "todo", "in_progress", "done", "cancelled", "non_task", "credit")
-
-
-def count(statuses: Iterable[Status]) -> Counts:
-    tally = dict.fromkeys(_COUNT_FIELDS, 0)
-    credit = 0.0
-    for status in statuses:
-        tally["total"] += 1
-        tally[status.type] += 1
-        credit += status.credit
-    tally["credit"] = credit
-    return Counts(**tally)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +205,7 @@ def _domain(spec: DomainSpec, docs: list[Document], config: Config, source: str)
         if not inside and not any(t.group for t in doc.tasks):
             continue
         for task in doc.tasks:
-            if _under(doc, task.heading, inside) or (task.group and recognize.section_key(task.group) in keys):
+            if doc.heading_indices(task.heading) & inside or (task.group and recognize.section_key(task.group) in keys):
                 status = status_of(task, config)
                 if status.type == "non_task":
                     continue
@@ -248,7 +213,7 @@ def _domain(spec: DomainSpec, docs: list[Document], config: Config, source: str)
                 covered += status.credit
                 counted += status.type != "cancelled"
         for table in doc.tables:
-            if table.generated or not _under(doc, table.heading, inside) or recognize.weighted_name(_first(table)):
+            if table.generated or not doc.heading_indices(table.heading) & inside or recognize.weighted_name(_first(table)):
                 continue
             status_col = column(table, "status")
             for row in table.rows:
@@ -263,14 +228,6 @@ def _domain(spec: DomainSpec, docs: list[Document], config: Config, source: str)
 
 def _first(table: Table) -> str:
     return table.rows[0].cells[0].text if table.rows and table.rows[0].cells else ""
-
-
-def _under(doc: Document, index: int | None, inside: set[int]) -> bool:
-    while index is not None:
-        if index in inside:
-            return True
-        index = doc.headings[index].parent
-    return False
 
 
 _ROW_CREDIT = {"done": 1.0, "in_progress": 0.5, "todo": 0.0}

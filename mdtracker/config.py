@@ -51,6 +51,7 @@ class Config:
     intervals: tuple[int, ...] = (1, 3, 7, 14)
     domains: tuple[DomainSpec, ...] = ()
     exclude: tuple[str, ...] = ()  # glob patterns of vault-relative paths that are not notes
+    gap_threshold: float = 0.7  # a topic whose latest score is below this is a knowledge gap
     source: str | None = None  # the file the config came from, relative to the vault or as given
     fingerprint: str = ""  # changes whenever the config's text changes
 
@@ -60,7 +61,8 @@ class Config:
 
 
 CONFIG_NAME = "mdtracker.toml"
-_TOP_KEYS = ("today", "statuses", "reviews", "domains", "exclude")
+_TOP_KEYS = ("today", "statuses", "reviews", "domains", "exclude", "scores")
+_SCORE_KEYS = ("gap_threshold",)
 _REVIEW_KEYS = ("intervals",)
 _DOMAIN_KEYS = ("name", "weight", "total", "sections")
 _STATUS_KEYS = ("type", "credit")
@@ -145,9 +147,19 @@ class _Checker:
             intervals=self.intervals(data.get("reviews", {})),
             domains=self.domains(data.get("domains", [])),
             exclude=self.strings(data.get("exclude", []), "exclude"),
+            gap_threshold=self.gap_threshold(data.get("scores", {})),
             source=self.name,
             fingerprint=fingerprint,
         )
+
+    def gap_threshold(self, table: Any) -> float:
+        if not isinstance(table, dict):
+            raise self.fail("scores", "scores: expected a table")
+        self.keys(table, _SCORE_KEYS, "scores")
+        value = self.number(table.get("gap_threshold", 0.7), "scores.gap_threshold")
+        if not 0 <= value <= 1:
+            raise self.fail("gap_threshold", f"scores.gap_threshold: expected a fraction from 0 to 1, got {value:g}")
+        return value
 
     def strings(self, value: Any, key: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -51,6 +51,8 @@ class Task:
     cancelled: dt.date | None = None
     tags: tuple[str, ...] = ()
     parent: int | None = None  # index of the enclosing task in Document.tasks, if the item is nested in one
+    label: int | None = None  # index in Document.labels of the bold-led line whose list holds the task
+    fields: tuple[tuple[str, str], ...] = ()  # Dataview inline fields on the line: [difficulty:: 3]
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +90,25 @@ class Field:
     line: int
     key: str
     value: str
+    heading: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TopicScore:
+    line: int
+    topic: str
+    value: float  # 0..1
+    heading: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Label:
+    """A one-line paragraph that starts in bold: `**Fundamentals**`, `**Day 3** ✅ **COMPLETED (2025-11-06)**:`,
+    `**End of Week 5** (Target: Dec 1):`. Groups the list right after it, and dates what follows it."""
+
+    line: int
+    text: str
+    heading: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,8 +127,10 @@ class Document:
     headings: tuple[Heading, ...] = ()
     tasks: tuple[Task, ...] = ()
     tables: tuple[Table, ...] = ()
+    labels: tuple[Label, ...] = ()
     fields: tuple[Field, ...] = ()
     scores: tuple[Score, ...] = ()
+    topic_scores: tuple[TopicScore, ...] = ()
     problems: tuple[Problem, ...] = ()
     regions: tuple[Region, ...] = ()
     cookies: tuple[Cookie, ...] = ()
@@ -117,6 +140,14 @@ class Document:
     def managed(self) -> bool:
         """Whether sync has anything to rewrite in this note."""
         return bool(self.regions or self.cookies)
+
+    def heading_indices(self, index: int | None) -> set[int]:
+        """The index of the heading at `index` and of every heading enclosing it."""
+        chain = set()
+        while index is not None:
+            chain.add(index)
+            index = self.headings[index].parent
+        return chain
 
     def heading_chain(self, index: int | None) -> list[Heading]:
         """The heading at `index` and every heading enclosing it, innermost first."""

@@ -21,7 +21,7 @@ from markdown_it.token import Token
 from mdit_py_plugins.front_matter import front_matter_plugin
 
 from mdtracker import mojibake, recognize, regions
-from mdtracker.model import Cell, Document, Field, Heading, Problem, Row, Score, Table, Task
+from mdtracker.model import Cell, Document, Field, Heading, Label, Problem, Row, Score, Table, Task, TopicScore
 from mdtracker.regions import Cookie, Marker, MarkerError
 
 
@@ -61,12 +61,15 @@ class _Walk:
     tables: list[Table] = field(default_factory=list)
     fields: list[Field] = field(default_factory=list)
     scores: list[Score] = field(default_factory=list)
+    topic_scores: list[TopicScore] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     front_matter: dict[str, Any] = field(default_factory=dict)
     items: list[_Item] = field(default_factory=list)
     lists: int = 0
     group: str | None = None
     group_lists: int = -1  # list nesting at which the current bold label's list closes
+    labels: list[Label] = field(default_factory=list)
+    label: int | None = None  # the bold-led line whose list is open
     markers: list[Marker] = field(default_factory=list)
     marker_problem: bool = False
     cookies: list[Cookie] = field(default_factory=list)
@@ -87,7 +90,7 @@ class _Walk:
             elif kind in ("bullet_list_close", "ordered_list_close"):
                 self.lists -= 1
                 if self.lists == self.group_lists:
-                    self.group, self.group_lists = None, -1
+                    self.group, self.label, self.group_lists = None, None, -1
             elif kind == "list_item_open":
                 self.items.append(_Item())
             elif kind == "list_item_close":
@@ -117,8 +120,10 @@ class _Walk:
             headings=tuple(self.headings),
             tasks=tuple(self.tasks),
             tables=tuple(self.tables),
+            labels=tuple(self.labels),
             fields=tuple(self.fields),
             scores=tuple(self.scores),
+            topic_scores=tuple(self.topic_scores),
             problems=tuple(sorted(self.problems, key=lambda p: (p.line, p.code))),
             regions=tuple(found),
             cookies=tuple(c for c in sorted(self.cookies, key=lambda c: c.line)
@@ -152,7 +157,7 @@ class _Walk:
         self.headings.append(Heading(line, level, recognize.strip_cookie(inline.content), parent))
         self._score(line, inline.content)
         self._inline_markers(line, inline.content)
-        self.group, self.group_lists = None, -1
+        self.group, self.label, self.group_lists = None, None, -1
 
     def _heading_index(self) -> int | None:
         return len(self.headings) - 1 if self.headings else None
@@ -167,14 +172,18 @@ class _Walk:
             if percent is not None:
                 self.items[-1].cookie = (start, percent, len(self.tasks))
         self._inline_markers(start, inline.content)
-        label = recognize.bold_label(inline.content) if len(lines) == 1 else None
-        if label and after is not None and after.type in ("bullet_list_open", "ordered_list_open"):
-            self.group, self.group_lists = label, self.lists
+        if len(lines) == 1 and not self.items and recognize.bold_led(lines[0]):
+            self.labels.append(Label(start, lines[0], self._heading_index()))
+            if after is not None and after.type in ("bullet_list_open", "ordered_list_open"):
+                self.group = recognize.bold_label(lines[0])
+                self.label, self.group_lists = len(self.labels) - 1, self.lists
         for n, line in enumerate(lines):
             if n or not is_task:
                 kv = recognize.line_field(line)
                 if kv:
-                    self.fields.append(Field(start + n, *kv))
+                    self.fields.append(Field(start + n, *kv, heading=self._heading_index()))
+                if self.items and (topic := recognize.topic_score(line)):
+                    self.topic_scores.append(TopicScore(start + n, *topic, self._heading_index()))
             self._score(start + n, line)
 
     def _task(self, line: int, text: str) -> bool:
@@ -200,7 +209,7 @@ class _Walk:
         self.tasks.append(Task(
             line=line, symbol=symbol, text=recognize.strip_cookie(rest).strip(), depth=len(self.items) - 1,
             heading=self._heading_index(), group=self.group, tags=recognize.tags(rest), parent=parent,
-            **dates,
+            label=self.label, fields=recognize.inline_fields(rest), **dates,
         ))
         return True
 
@@ -326,7 +335,13 @@ class _Walk:
             return any(a < line < b for a, b in spans)
 
         self.fields = [f for f in self.fields if not inside(f.line)]
+        kept_labels = [n for n, x in enumerate(self.labels) if not inside(x.line)]
+        label_index = {old: new for new, old in enumerate(kept_labels)}
+        self.labels = [self.labels[n] for n in kept_labels]
+        self.tasks = [dataclasses.replace(t, label=None if t.label is None else label_index.get(t.label))
+                      for t in self.tasks]
         self.scores = [s for s in self.scores if not inside(s.line)]
+        self.topic_scores = [s for s in self.topic_scores if not inside(s.line)]
         self.tables = [dataclasses.replace(t, generated=True) if inside(t.line) else t for t in self.tables]
         kept = [n for n, t in enumerate(self.tasks) if not inside(t.line)]
         if len(kept) == len(self.tasks):

@@ -93,6 +93,12 @@ def date_fields(line: str) -> list[DateField]:
     return found
 
 
+def inline_fields(line: str) -> tuple[tuple[str, str], ...]:
+    """Every Dataview `[key:: value]` / `(key:: value)` field in the line, keys as written."""
+    return tuple((m.group(2), m.group(3)) for m in _DATAVIEW_FIELD.finditer(line)
+                 if (m.group(1), m.group(4)) in (("[", "]"), ("(", ")")))
+
+
 # What Obsidian Tasks strips from the end of a task line, one piece at a time (TaskRegularExpressions.ts).
 _TRAILING = [
     re.compile(r"\s*\^[a-zA-Z0-9-]+$"),                                   # block link
@@ -201,6 +207,11 @@ def line_field(line: str) -> tuple[str, str] | None:
     return m.group(1).strip(), m.group(2).strip()
 
 
+def bold_led(text: str) -> bool:
+    """A line that starts in bold (`**Day 3** ✅ ...`)."""
+    return text.startswith("**") and text.find("**", 2) > 2
+
+
 def bold_label(text: str) -> str | None:
     """`**Fundamentals**` alone on its line (a group label), else None."""
     m = _BOLD_LABEL.match(text.strip())
@@ -222,6 +233,22 @@ def score(line: str) -> float | None:
         return value / 100
     total = float(m.group(3))
     return value / total if total else None
+
+
+_TOPIC_COLON = re.compile(r"^(?P<topic>[^:]{2,60}?)\s*:\s*(?P<pct>\d{1,3}(?:\.\d+)?)\s?%")
+_TOPIC_PAREN = re.compile(r"^(?P<topic>[^()]{2,60}?)\s*\(\s*(?P<pct>\d{1,3}(?:\.\d+)?)\s?%\s*\)")
+
+
+def topic_score(line: str) -> tuple[str, float] | None:
+    """A per-topic score on a list line: `Optimizers: 80% 🟡`, `Adam optimizer (50%)` → (topic, 0.8)."""
+    text = strip_emphasis(line)
+    if score(text) is not None:
+        return None
+    m = _TOPIC_COLON.match(text) or _TOPIC_PAREN.match(text)
+    if m is None:
+        return None
+    value = float(m.group("pct")) / 100
+    return (m.group("topic").strip(" -–—"), value) if value <= 1 else None
 
 
 # --- text -----------------------------------------------------------------------------------------------

@@ -1,0 +1,44 @@
+"""Task counts of a set of tasks and the progress they make (SPEC §5)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable
+
+from mdtracker.config import Status
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Task counts of a set of tasks, and the credit they earn."""
+
+    total: int = 0
+    todo: int = 0
+    in_progress: int = 0
+    done: int = 0
+    cancelled: int = 0
+    non_task: int = 0
+    credit: float = 0.0
+
+    @property
+    def progress(self) -> float | None:
+        """(done + Σ credit of in_progress) / (all − cancelled − non_task); None when nothing counts."""
+        counted = self.total - self.cancelled - self.non_task
+        return self.credit / counted if counted else None
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(*(getattr(self, f) + getattr(other, f) for f in _COUNT_FIELDS))
+
+
+_COUNT_FIELDS = ("total", "todo", "in_progress", "done", "cancelled", "non_task", "credit")
+
+
+def count(statuses: Iterable[Status]) -> Counts:
+    tally = dict.fromkeys(_COUNT_FIELDS, 0)
+    credit = 0.0
+    for status in statuses:
+        tally["total"] += 1
+        tally[status.type] += 1
+        credit += status.credit
+    tally["credit"] = credit
+    return Counts(**tally)
