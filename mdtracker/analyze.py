@@ -9,7 +9,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from mdtracker import recognize
+from mdtracker import interviews, plans, recognize, reviews, scores, tracks
+from mdtracker.plans import Milestone
+from mdtracker.reviews import Review
+from mdtracker.scores import ScorePoint, TopicResult
+from mdtracker.tracks import Track
 from mdtracker.config import Config, DomainSpec, Status
 from mdtracker.counts import Counts, count
 from mdtracker.model import Document, Problem, Row, Table, Task
@@ -69,19 +73,19 @@ class Readiness:
 
 
 @dataclass(frozen=True, slots=True)
-class Review:
-    path: str
-    line: int
-    text: str
-    review: int  # 1 for the first review of the topic
-    due: dt.date
-    days_overdue: int  # 0 when due today, negative when upcoming
-
-
-@dataclass(frozen=True, slots=True)
 class Reviews:
     due: tuple[Review, ...] = ()
     upcoming: tuple[Review, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Completion:
+    """A task done on a known date: by its own ✅ date, or by the date of the entry it stands in."""
+
+    date: dt.date
+    path: str
+    line: int
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +97,20 @@ class Analysis:
     overdue: tuple[Overdue, ...]
     problems: tuple[Problem, ...]
     reviews: Reviews = Reviews()
+    tracks: tuple[Track, ...] = ()
+    milestones: tuple[Milestone, ...] = ()
+    scores: tuple[ScorePoint, ...] = ()
+    topic_scores: tuple[TopicResult, ...] = ()
+    gaps: tuple[TopicResult, ...] = ()
+    scenarios: tuple[interviews.Scenarios, ...] = ()
+    stories: tuple[interviews.Story, ...] = ()
+    applications: tuple[interviews.Application, ...] = ()
+    history: tuple[Completion, ...] = ()
     domain_tables: tuple[tuple[str, Table], ...] = field(default=())
+
+    def groups(self) -> list[str]:
+        """The track groups (the app's SWE / ML switch), in order."""
+        return sorted({t.group for t in self.tracks})
 
     @property
     def progress(self) -> float | None:
@@ -111,6 +128,7 @@ def analyze(documents: Iterable[Document], config: Config, today: dt.date,
     problems: list[Problem] = list(errors)
     files, overdue = [], []
     total = Counts()
+    work = _Workflow()
     for doc in docs:
         problems.extend(doc.problems)
         statuses = []
@@ -128,6 +146,7 @@ def analyze(documents: Iterable[Document], config: Config, today: dt.date,
         counts = count(statuses)
         total += counts
         files.append(FileSummary(doc.path, counts, _heading_progress(doc, statuses)))
+        work.add(doc, config, today, statuses)
     tables = _domain_tables(docs)
     specs = config.domains or tuple(spec for _, _, spec in tables)
     sources = {spec.name: f"{path}:{table.line}" for path, table, spec in tables}
@@ -139,10 +158,69 @@ def analyze(documents: Iterable[Document], config: Config, today: dt.date,
         files=tuple(files),
         counts=total,
         readiness=readiness,
-        overdue=tuple(sorted(overdue, key=lambda o: (o.path, o.line))),
-        problems=tuple(sorted(problems, key=lambda p: (p.path, p.line, p.code))),
+        overdue=tuple(sorted(overdue + work.overdue(today), key=lambda o: (o.path, o.line, o.kind))),
+        problems=tuple(sorted(problems + work.problems, key=lambda p: (p.path, p.line, p.code))),
+        reviews=Reviews(tuple(r for r in work.reviews if r.days_overdue >= 0),
+                        tuple(sorted((r for r in work.reviews if r.days_overdue < 0), key=lambda r: (r.due, r.path, r.line)))),
+        tracks=tuple(work.tracks),
+        milestones=tuple(m for m, _ in work.milestones),
+        scores=tuple(work.scores),
+        topic_scores=tuple(work.topics),
+        gaps=tuple(scores.gaps(work.topics, config.gap_threshold)),
+        scenarios=tuple(work.scenarios),
+        stories=tuple(work.stories),
+        applications=tuple(work.applications),
+        history=tuple(sorted(work.history, key=lambda c: (c.date, c.path, c.line), reverse=True)),
         domain_tables=tuple((path, table) for path, table, _ in tables),
     )
+
+
+@dataclass
+class _Workflow:
+    """What the study workflow gathers note by note (reviews, tracks, milestones, scores, interviews)."""
+
+    reviews: list[Review] = field(default_factory=list)
+    tracks: list[Track] = field(default_factory=list)
+    milestones: list[tuple[Milestone, list[tuple[Task, Status]]]] = field(default_factory=list)
+    scores: list[ScorePoint] = field(default_factory=list)
+    topics: list[TopicResult] = field(default_factory=list)
+    scenarios: list[interviews.Scenarios] = field(default_factory=list)
+    stories: list[interviews.Story] = field(default_factory=list)
+    applications: list[interviews.Application] = field(default_factory=list)
+    history: list[Completion] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+
+    def add(self, doc: Document, config: Config, today: dt.date, statuses: list[Status]) -> None:
+        self.reviews += reviews.next_reviews(doc, config, today)
+        found, problems = tracks.track(doc, config, today)
+        self.tracks += [found] if found else []
+        self.problems += problems
+        milestones, problems = plans.milestones(doc)
+        self.problems += problems
+        self.milestones += [(m, [(doc.tasks[i], statuses[i]) for i in m.tasks]) for m in milestones]
+        points, topics = scores.series(doc)
+        self.scores += points
+        self.topics += topics
+        self.scenarios += interviews.scenarios(doc)
+        self.stories += interviews.stories(doc)
+        self.applications += interviews.applications(doc)
+        entry_dates = plans.completion_dates(doc) if any(s.type == "done" for s in statuses) else {}
+        for i, (task, status) in enumerate(zip(doc.tasks, statuses)):
+            day = task.done or entry_dates.get(i)
+            if status.type == "done" and day is not None and not reviews.is_review_record(doc, task):
+                self.history.append(Completion(day, doc.path, task.line, task.text))
+
+    def overdue(self, today: dt.date) -> list[Overdue]:
+        late = [Overdue(r.path, r.line, "review", r.text, r.due, r.days_overdue)
+                for r in self.reviews if r.days_overdue > 0]
+        for m, held in self.milestones:
+            if m.target < today:
+                late += [Overdue(m.path, t.line, "milestone", t.text, m.target, (today - m.target).days)
+                         for t, s in held if s.type in ("todo", "in_progress")]
+        late += [Overdue(a.path, a.line, "followup", f"{a.company}: {a.next_step or a.status}", a.date,
+                         (today - a.date).days)
+                 for a in self.applications if a.date is not None and a.date < today and not a.final]
+        return late
 
 
 def _heading_progress(doc: Document, statuses: list[Status]) -> tuple[HeadingProgress, ...]:

@@ -127,6 +127,11 @@ def fields_tail_start(line: str) -> int:
     return end
 
 
+def title_only(text: str) -> str:
+    """A task's text without the dates, tags and other fields Obsidian Tasks reads at its end."""
+    return text[: fields_tail_start(text)].strip()
+
+
 # --- tags -----------------------------------------------------------------------------------------------
 
 _TAG = re.compile(r"(?:^|(?<=\s))#([^\s!@#$%^&*(),.?\":{}|<>]+)")

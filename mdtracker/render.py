@@ -17,7 +17,8 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from mdtracker import recognize
-from mdtracker.analyze import Analysis, Counts, FileSummary
+from mdtracker.analyze import Analysis, FileSummary
+from mdtracker.counts import Counts
 from mdtracker.model import Document
 from mdtracker.regions import Region
 
@@ -72,11 +73,6 @@ def days_between(start: dt.date, end: dt.date) -> int:
     return (end - start).days
 
 
-def title_only(text: str) -> str:
-    """A task's text without the dates, tags and other fields Obsidian Tasks reads at its end."""
-    return text[: recognize.fields_tail_start(text)].strip()
-
-
 def number(value: float | None) -> str:
     """`4.0` → `4`, `2.5` → `2.5`."""
     if value is None:
@@ -102,7 +98,7 @@ class Renderer:
             loader=jinja2.ChoiceLoader(loaders), autoescape=False, keep_trailing_newline=False,
             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
         )
-        self.env.filters.update(percent=percent, bar=bar, add_days=add_days, number=number, title_only=title_only)
+        self.env.filters.update(percent=percent, bar=bar, add_days=add_days, number=number, title_only=recognize.title_only)
         self.env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
         self.env.globals.update(days_between=days_between, counts=self.counts)
         self.files = {f.path: f for f in self.analysis.files}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from rich.console import Console, Group
@@ -10,7 +11,9 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from mdtracker.analyze import Analysis, Counts
+from mdtracker.analyze import Analysis
+from mdtracker.counts import Counts
+from mdtracker.recognize import title_only
 
 SCHEMA_VERSION = 1
 
@@ -22,6 +25,10 @@ def _num(value: float | None) -> float | int | None:
     if float(value).is_integer():
         return int(value)
     return round(value, 6)
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
 
 
 def _counts(c: Counts) -> dict[str, int]:
@@ -61,7 +68,39 @@ def as_json(a: Analysis) -> dict[str, Any]:
              "days_overdue": o.days_overdue}
             for o in a.overdue
         ],
-        "reviews": {"due": [], "upcoming": []},
+        "reviews": {
+            key: [{"path": r.path, "line": r.line, "text": r.text, "review": r.review, "due": r.due.isoformat(),
+                   "days_overdue": r.days_overdue} for r in items]
+            for key, items in (("due", a.reviews.due), ("upcoming", a.reviews.upcoming))
+        },
+        "tracks": [
+            {"path": t.path, "name": t.name, "group": t.group, "start": t.start.isoformat(),
+             "acceleration_days": t.acceleration_days, "today": t.today, "today_topic": t.today_topic,
+             "tasks": _counts(t.counts), "progress": _num(t.progress),
+             "days": [{"day": d.day, "topic": d.topic, "line": d.line, "progress": _num(d.counts.progress),
+                       "completed": _iso(d.completed), "difficulty": d.difficulty, "notes": d.notes}
+                      for d in t.days]}
+            for t in a.tracks
+        ],
+        "milestones": [
+            {"path": m.path, "line": m.line, "text": m.text, "target": m.target.isoformat(), "written": m.written,
+             "year_from_line": m.year_from}
+            for m in a.milestones
+        ],
+        "scores": [{"path": p.path, "line": p.line, "value": _num(p.value), "date": _iso(p.date), "text": p.text}
+                   for p in a.scores],
+        "gaps": [{"path": g.path, "line": g.line, "topic": g.topic, "value": _num(g.value), "date": _iso(g.date)}
+                 for g in a.gaps],
+        "interviews": {
+            "scenarios": [{"path": x.path, "line": x.line, "title": x.title, "done": x.done,
+                           "in_progress": x.in_progress, "total": x.total} for x in a.scenarios],
+            "stories": [{"path": x.path, "line": x.line, "title": x.title, "complete": x.complete,
+                         "filled": list(x.filled)} for x in a.stories],
+            "applications": [{"path": x.path, "line": x.line, "company": x.company, "role": x.role,
+                              "status": x.status, "next_step": x.next_step, "date": _iso(x.date)}
+                             for x in a.applications],
+        },
+        "history": [{"date": c.date.isoformat(), "path": c.path, "line": c.line, "text": c.text} for c in a.history],
         "problems": [{"path": p.path, "line": p.line, "code": p.code, "message": p.message} for p in a.problems],
     }
 
@@ -89,8 +128,31 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
         table.add_column("late", justify="right", style="red")
         table.add_column("item", overflow="fold")
         for o in a.overdue:
-            table.add_row(f"{o.path}:{o.line}", o.due.isoformat(), f"{o.days_overdue}d", o.text)
+            table.add_row(f"{o.path}:{o.line}", o.due.isoformat(), f"{o.days_overdue}d",
+                          f"{o.kind}: {title_only(o.text)}" if o.kind != "task" else title_only(o.text))
         console.print(table)
+    if a.reviews.due:
+        table = Table(title=f"Reviews due ({len(a.reviews.due)})", title_justify="left", title_style="bold yellow",
+                      show_edge=False, box=None, padding=(0, 1))
+        table.add_column("where", style="dim", no_wrap=True)
+        table.add_column("review", justify="right")
+        table.add_column("due")
+        table.add_column("topic", overflow="fold")
+        for r in a.reviews.due:
+            table.add_row(f"{r.path}:{r.line}", str(r.review), r.due.isoformat(), title_only(r.text))
+        console.print(table)
+    if a.tracks:
+        table = Table(title="Today on each track", title_justify="left", title_style="bold",
+                      show_edge=False, box=None, padding=(0, 1))
+        for column in ("group", "track", "day", "topic", "progress"):
+            table.add_column(column)
+        for t in sorted(a.tracks, key=lambda t: (t.group, t.name)):
+            table.add_row(t.group, t.name, str(t.today), t.today_topic, _pct(t.progress))
+        console.print(table)
+    inferred = [m for m in a.milestones if m.year_from is not None]
+    for m in inferred:
+        console.print(f"[dim]{m.path}:{m.line}: milestone target {m.written!r} read as {m.target.isoformat()} "
+                      f"(year taken from the date on line {m.year_from})[/dim]")
     if a.readiness.domains:
         table = Table(show_edge=False, box=None, padding=(0, 1))
         table.add_column("domain")
