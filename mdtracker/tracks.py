@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from mdtracker.counts import Counts, count
 from mdtracker.config import Config
 from mdtracker.model import Document, Problem
+from mdtracker.reviews import is_review_record
 
 _DAY = re.compile(r"^Day\s+(\d+)\s*(?:[:.\-–—]\s*(.*))?$", re.IGNORECASE)
 
@@ -92,7 +93,7 @@ def track(doc: Document, config: Config, today: dt.date) -> tuple[Track | None, 
         m = _DAY.match(heading.text.replace("**", "").strip())
         if m is None:
             continue
-        tasks = [t for t in doc.tasks if n in doc.heading_indices(t.heading)]
+        tasks = [t for t in doc.tasks if n in doc.heading_indices(t.heading) and not is_review_record(doc, t)]
         statuses = [config.status(t.symbol) for t in tasks]
         counts = count(s for s in statuses if s is not None)
         finished = bool(tasks) and all(s is not None and s.type in ("done", "cancelled") for s in statuses)
