@@ -32,6 +32,7 @@ def markdown_parser() -> MarkdownIt:
 
 _MD = markdown_parser()
 _INLINE = MarkdownIt("commonmark")  # full inline parsing, only for the rare line that holds a marker
+_DATE_HINTS = "::" + "".join(recognize.SIGNIFIERS)  # a line without one of these has no task date
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _YAML = frontmatter.YAMLHandler()
 
@@ -178,12 +179,11 @@ class _Walk:
                 self.group = recognize.bold_label(lines[0])
                 self.label, self.group_lists = len(self.labels) - 1, self.lists
         for n, line in enumerate(lines):
-            if n or not is_task:
-                kv = recognize.line_field(line)
-                if kv:
-                    self.fields.append(Field(start + n, *kv, heading=self._heading_index()))
-                if self.items and (topic := recognize.topic_score(line)):
-                    self.topic_scores.append(TopicScore(start + n, *topic, self._heading_index()))
+            # cheap substring tests first: most lines hold none of these conventions
+            if (n or not is_task) and ("**" in line or "::" in line) and (kv := recognize.line_field(line)):
+                self.fields.append(Field(start + n, *kv, heading=self._heading_index()))
+            if "%" in line and (n or not is_task) and self.items and (topic := recognize.topic_score(line)):
+                self.topic_scores.append(TopicScore(start + n, *topic, self._heading_index()))
             self._score(start + n, line)
 
     def _task(self, line: int, text: str) -> bool:
@@ -192,8 +192,9 @@ class _Walk:
             return False
         symbol, rest = found
         dates: dict[str, dt.date] = {}
-        tail = recognize.fields_tail_start(rest)
-        for f in recognize.date_fields(rest):
+        found = recognize.date_fields(rest) if any(ch in rest for ch in _DATE_HINTS) else []
+        tail = recognize.fields_tail_start(rest) if found else 0
+        for f in found:
             day = f.date
             if day is None:
                 self._problem(line, "bad-date", f"{f.field} date {f.text!r} is not a real date")
@@ -208,8 +209,8 @@ class _Walk:
         self.items[-1].task = len(self.tasks)
         self.tasks.append(Task(
             line=line, symbol=symbol, text=recognize.strip_cookie(rest).strip(), depth=len(self.items) - 1,
-            heading=self._heading_index(), group=self.group, tags=recognize.tags(rest), parent=parent,
-            label=self.label, fields=recognize.inline_fields(rest), **dates,
+            heading=self._heading_index(), group=self.group, tags=recognize.tags(rest) if "#" in rest else (),
+            parent=parent, label=self.label, fields=recognize.inline_fields(rest) if "::" in rest else (), **dates,
         ))
         return True
 
@@ -359,6 +360,8 @@ class _Walk:
     # --- in-line facts ----------------------------------------------------------------------------------
 
     def _score(self, line: int, text: str) -> None:
+        if "core" not in text and "CORE" not in text:
+            return
         value = recognize.score(text)
         if value is not None:
             self.scores.append(Score(line, value, text.strip(), self._heading_index()))

@@ -75,6 +75,8 @@ def place_target(written: str, line: int, known: list[tuple[int, dt.date]]) -> t
 
 def milestones(doc: Document) -> tuple[list[Milestone], list[Problem]]:
     found, problems = [], []
+    if not any("arget" in x.text for x in (*doc.labels, *doc.headings)):
+        return found, problems
     known = _full_dates(doc)
     for line, text, held in _entries(doc):
         m = _TARGET.search(text)
@@ -94,6 +96,8 @@ def completion_dates(doc: Document) -> dict[int, dt.date]:
     """Task index → the date its entry (`✅ **COMPLETED (2025-11-10)**`) says it was done, for tasks with
     no ✅ date of their own."""
     done_on: dict[int, dt.date] = {}
+    if not any(_COMPLETED.search(x.text) for x in (*doc.labels, *doc.headings)):
+        return done_on
     for _, text, held in reversed(_entries(doc)):  # the innermost entry speaks first
         if _COMPLETED.search(text) and (found := dates.iso_dates(text)):
             for i in held:
