@@ -1,27 +1,30 @@
-"""Vault-level analysis: task counts and progress, overdue tasks, domains and weighted readiness (SPEC §5).
+"""Vault-level analysis: task counts and progress, overdue items, the study workflow, domains and weighted
+readiness (SPEC §5).
 
-Knows statistics and nothing of Markdown syntax: it reads Documents and the config.
+Two steps: `summarize` turns one note into a FileSummary (all that note contributes, from that note alone,
+so it can be cached and recomputed note by note), and `combine` adds the summaries of the vault up. Knows
+statistics and nothing of Markdown syntax: it reads Documents and the config.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable
 
 from mdtracker import interviews, plans, recognize, reviews, scores, tracks
+from mdtracker.config import Config, DomainSpec, Status
+from mdtracker.counts import Counts, count
+from mdtracker.model import Document, Problem, Row, Table, Task
 from mdtracker.plans import Milestone
 from mdtracker.reviews import Review
 from mdtracker.scores import ScorePoint, TopicResult
 from mdtracker.tracks import Track
-from mdtracker.config import Config, DomainSpec, Status
-from mdtracker.counts import Counts, count
-from mdtracker.model import Document, Problem, Row, Table, Task
 
 TODO = Status("todo", 0.0)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class HeadingProgress:
     line: int
     level: int
@@ -29,14 +32,7 @@ class HeadingProgress:
     counts: Counts
 
 
-@dataclass(frozen=True, slots=True)
-class FileSummary:
-    path: str
-    counts: Counts
-    headings: tuple[HeadingProgress, ...]  # headings with tasks below them, in file order
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Overdue:
     path: str
     line: int
@@ -46,7 +42,40 @@ class Overdue:
     days_overdue: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
+class Completion:
+    """A task done on a known date: by its own ✅ date, or by the date of the entry it stands in."""
+
+    date: dt.date
+    path: str
+    line: int
+    text: str
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """All that one note contributes to the analysis."""
+
+    path: str
+    counts: Counts
+    headings: tuple[HeadingProgress, ...]  # headings with tasks below them, in file order
+    overdue: tuple[Overdue, ...] = ()
+    reviews: tuple[Review, ...] = ()
+    track: Track | None = None
+    milestones: tuple[Milestone, ...] = ()
+    scores: tuple[ScorePoint, ...] = ()
+    topics: tuple[TopicResult, ...] = ()
+    scenarios: tuple[interviews.Scenarios, ...] = ()
+    stories: tuple[interviews.Story, ...] = ()
+    applications: tuple[interviews.Application, ...] = ()
+    history: tuple[Completion, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    domain_specs: tuple[tuple[DomainSpec, int], ...] = ()  # from domain tables: (spec, table line)
+    # (section keys the items stand under, items, credit, items counted in a total): see `_section_items`
+    section_items: tuple[tuple[frozenset[str], int, float, int], ...] = ()
+
+
+@dataclass(frozen=True)
 class Domain:
     name: str
     weight: float
@@ -60,7 +89,7 @@ class Domain:
         return min(1.0, self.covered / self.total) if self.total else 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Readiness:
     domains: tuple[Domain, ...]
 
@@ -72,23 +101,13 @@ class Readiness:
         return sum(d.weight * d.progress for d in self.domains) / weight
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Reviews:
     due: tuple[Review, ...] = ()
     upcoming: tuple[Review, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Completion:
-    """A task done on a known date: by its own ✅ date, or by the date of the entry it stands in."""
-
-    date: dt.date
-    path: str
-    line: int
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Analysis:
     today: dt.date
     files: tuple[FileSummary, ...]
@@ -106,7 +125,6 @@ class Analysis:
     stories: tuple[interviews.Story, ...] = ()
     applications: tuple[interviews.Application, ...] = ()
     history: tuple[Completion, ...] = ()
-    domain_tables: tuple[tuple[str, Table], ...] = field(default=())
 
     def groups(self) -> list[str]:
         """The track groups (the app's SWE / ML switch), in order."""
@@ -124,103 +142,119 @@ def status_of(task: Task, config: Config) -> Status:
 
 def analyze(documents: Iterable[Document], config: Config, today: dt.date,
             errors: Iterable[Problem] = ()) -> Analysis:
-    docs = sorted(documents, key=lambda d: d.path)
-    problems: list[Problem] = list(errors)
-    files, overdue = [], []
+    """The analysis of a set of notes: summarize each, then combine."""
+    return combine([summarize(doc, config, today) for doc in documents], config, today, errors)
+
+
+def summarize(doc: Document, config: Config, today: dt.date) -> FileSummary:
+    """What one note contributes: counts, progress per heading, overdue items, the study workflow, domains."""
+    problems = list(doc.problems)
+    statuses, overdue = [], []
+    for task in doc.tasks:
+        status = config.status(task.symbol)
+        if status is None:
+            problems.append(Problem(
+                doc.path, task.line, "unknown-status",
+                f"[{task.symbol}] is not a known status; counted as todo (map it under [statuses] in the config)",
+            ))
+            status = TODO
+        statuses.append(status)
+        if status.type in ("todo", "in_progress") and task.due is not None and task.due < today:
+            overdue.append(Overdue(doc.path, task.line, "task", task.text, task.due, (today - task.due).days))
+    next_reviews = reviews.next_reviews(doc, config, today)
+    overdue += [Overdue(r.path, r.line, "review", r.text, r.due, r.days_overdue)
+                for r in next_reviews if r.days_overdue > 0]
+    track, found = tracks.track(doc, config, today)
+    problems += found
+    milestones, found = plans.milestones(doc)
+    problems += found
+    for m in milestones:
+        if m.target < today:
+            overdue += [Overdue(m.path, doc.tasks[i].line, "milestone", doc.tasks[i].text, m.target,
+                                (today - m.target).days)
+                        for i in m.tasks if statuses[i].type in ("todo", "in_progress")]
+    applications = interviews.applications(doc)
+    overdue += [Overdue(a.path, a.line, "followup", f"{a.company}: {a.next_step or a.status}", a.date,
+                        (today - a.date).days)
+                for a in applications if a.date is not None and a.date < today and not a.final]
+    points, topics = scores.series(doc)
+    return FileSummary(
+        path=doc.path,
+        counts=count(statuses),
+        headings=_heading_progress(doc, statuses),
+        overdue=tuple(overdue),
+        reviews=tuple(next_reviews),
+        track=track,
+        milestones=tuple(milestones),
+        scores=tuple(points),
+        topics=tuple(topics),
+        scenarios=tuple(interviews.scenarios(doc)),
+        stories=tuple(interviews.stories(doc)),
+        applications=tuple(applications),
+        history=tuple(_history(doc, statuses)),
+        problems=tuple(problems),
+        domain_specs=tuple(_domain_specs(doc)),
+        section_items=tuple(_section_items(doc, statuses)),
+    )
+
+
+def combine(summaries: Iterable[FileSummary], config: Config, today: dt.date,
+            errors: Iterable[Problem] = ()) -> Analysis:
+    """The vault's analysis from its notes' summaries: sums, merged lists, domains and readiness."""
+    files = sorted(summaries, key=lambda f: f.path)
     total = Counts()
-    work = _Workflow()
-    for doc in docs:
-        problems.extend(doc.problems)
-        statuses = []
-        for task in doc.tasks:
-            status = config.status(task.symbol)
-            if status is None:
-                problems.append(Problem(
-                    doc.path, task.line, "unknown-status",
-                    f"[{task.symbol}] is not a known status; counted as todo (map it under [statuses] in the config)",
-                ))
-                status = TODO
-            statuses.append(status)
-            if status.type in ("todo", "in_progress") and task.due is not None and task.due < today:
-                overdue.append(Overdue(doc.path, task.line, "task", task.text, task.due, (today - task.due).days))
-        counts = count(statuses)
-        total += counts
-        files.append(FileSummary(doc.path, counts, _heading_progress(doc, statuses)))
-        work.add(doc, config, today, statuses)
-    tables = _domain_tables(docs)
-    specs = config.domains or tuple(spec for _, _, spec in tables)
-    sources = {spec.name: f"{path}:{table.line}" for path, table, spec in tables}
-    readiness = Readiness(tuple(
-        _domain(spec, docs, config, sources.get(spec.name, config.source or "config")) for spec in specs
-    ))
+    for f in files:
+        total += f.counts
+    found: dict[str, tuple[DomainSpec, str]] = {}
+    for f in files:
+        for spec, line in f.domain_specs:
+            found.setdefault(spec.name, (spec, f"{f.path}:{line}"))
+    specs = [(spec, config.source or "config") for spec in config.domains] or list(found.values())
+    every = _every(files)
+    upcoming = sorted((r for r in every["reviews"] if r.days_overdue < 0), key=lambda r: (r.due, r.path, r.line))
     return Analysis(
         today=today,
         files=tuple(files),
         counts=total,
-        readiness=readiness,
-        overdue=tuple(sorted(overdue + work.overdue(today), key=lambda o: (o.path, o.line, o.kind))),
-        problems=tuple(sorted(problems + work.problems, key=lambda p: (p.path, p.line, p.code))),
-        reviews=Reviews(tuple(r for r in work.reviews if r.days_overdue >= 0),
-                        tuple(sorted((r for r in work.reviews if r.days_overdue < 0), key=lambda r: (r.due, r.path, r.line)))),
-        tracks=tuple(work.tracks),
-        milestones=tuple(m for m, _ in work.milestones),
-        scores=tuple(work.scores),
-        topic_scores=tuple(work.topics),
-        gaps=tuple(scores.gaps(work.topics, config.gap_threshold)),
-        scenarios=tuple(work.scenarios),
-        stories=tuple(work.stories),
-        applications=tuple(work.applications),
-        history=tuple(sorted(work.history, key=lambda c: (c.date, c.path, c.line), reverse=True)),
-        domain_tables=tuple((path, table) for path, table, _ in tables),
+        readiness=Readiness(tuple(_domain(spec, source, files) for spec, source in specs)),
+        overdue=tuple(sorted(every["overdue"], key=lambda o: (o.path, o.line, o.kind))),
+        problems=tuple(sorted([*errors, *every["problems"]], key=lambda p: (p.path, p.line, p.code))),
+        reviews=Reviews(tuple(r for r in every["reviews"] if r.days_overdue >= 0), tuple(upcoming)),
+        tracks=tuple(f.track for f in files if f.track is not None),
+        milestones=tuple(every["milestones"]),
+        scores=tuple(every["scores"]),
+        topic_scores=tuple(every["topics"]),
+        gaps=tuple(scores.gaps(every["topics"], config.gap_threshold)),
+        scenarios=tuple(every["scenarios"]),
+        stories=tuple(every["stories"]),
+        applications=tuple(every["applications"]),
+        history=tuple(sorted(every["history"], key=lambda c: (c.date, c.path, c.line), reverse=True)),
     )
 
 
-@dataclass
-class _Workflow:
-    """What the study workflow gathers note by note (reviews, tracks, milestones, scores, interviews)."""
+_LISTS = ("overdue", "reviews", "milestones", "scores", "topics", "scenarios", "stories", "applications",
+          "history", "problems")
 
-    reviews: list[Review] = field(default_factory=list)
-    tracks: list[Track] = field(default_factory=list)
-    milestones: list[tuple[Milestone, list[tuple[Task, Status]]]] = field(default_factory=list)
-    scores: list[ScorePoint] = field(default_factory=list)
-    topics: list[TopicResult] = field(default_factory=list)
-    scenarios: list[interviews.Scenarios] = field(default_factory=list)
-    stories: list[interviews.Story] = field(default_factory=list)
-    applications: list[interviews.Application] = field(default_factory=list)
-    history: list[Completion] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
 
-    def add(self, doc: Document, config: Config, today: dt.date, statuses: list[Status]) -> None:
-        self.reviews += reviews.next_reviews(doc, config, today)
-        found, problems = tracks.track(doc, config, today)
-        self.tracks += [found] if found else []
-        self.problems += problems
-        milestones, problems = plans.milestones(doc)
-        self.problems += problems
-        self.milestones += [(m, [(doc.tasks[i], statuses[i]) for i in m.tasks]) for m in milestones]
-        points, topics = scores.series(doc)
-        self.scores += points
-        self.topics += topics
-        self.scenarios += interviews.scenarios(doc)
-        self.stories += interviews.stories(doc)
-        self.applications += interviews.applications(doc)
-        entry_dates = plans.completion_dates(doc) if any(s.type == "done" for s in statuses) else {}
-        for i, (task, status) in enumerate(zip(doc.tasks, statuses)):
-            day = task.done or entry_dates.get(i)
-            if status.type == "done" and day is not None and not reviews.is_review_record(doc, task):
-                self.history.append(Completion(day, doc.path, task.line, task.text))
+def _every(files: list[FileSummary]) -> dict[str, list]:
+    merged: dict[str, list] = {name: [] for name in _LISTS}
+    for f in files:
+        for name in _LISTS:
+            if value := getattr(f, name):
+                merged[name].extend(value)
+    return merged
 
-    def overdue(self, today: dt.date) -> list[Overdue]:
-        late = [Overdue(r.path, r.line, "review", r.text, r.due, r.days_overdue)
-                for r in self.reviews if r.days_overdue > 0]
-        for m, held in self.milestones:
-            if m.target < today:
-                late += [Overdue(m.path, t.line, "milestone", t.text, m.target, (today - m.target).days)
-                         for t, s in held if s.type in ("todo", "in_progress")]
-        late += [Overdue(a.path, a.line, "followup", f"{a.company}: {a.next_step or a.status}", a.date,
-                         (today - a.date).days)
-                 for a in self.applications if a.date is not None and a.date < today and not a.final]
-        return late
+
+def _history(doc: Document, statuses: list[Status]) -> list[Completion]:
+    if not any(s.type == "done" for s in statuses):
+        return []
+    entry_dates = plans.completion_dates(doc)
+    found = []
+    for i, (task, status) in enumerate(zip(doc.tasks, statuses)):
+        day = task.done or entry_dates.get(i)
+        if status.type == "done" and day is not None and not reviews.is_review_record(doc, task):
+            found.append(Completion(day, doc.path, task.line, task.text))
+    return found
 
 
 def _heading_progress(doc: Document, statuses: list[Status]) -> tuple[HeadingProgress, ...]:
@@ -244,25 +278,28 @@ def column(table: Table, word: str) -> int | None:
     return next((n for n, h in enumerate(table.header) if word in h.casefold()), None)
 
 
-def _domain_tables(docs: list[Document]) -> list[tuple[str, Table, DomainSpec]]:
-    """Domain tables in the notes (the seed tracker's Quick Stats): first column `Name (20%)` in every row."""
-    found: list[tuple[str, Table, DomainSpec]] = []
-    names: set[str] = set()
-    for doc in docs:
-        for table in doc.tables:
-            rows = [r for r in table.rows if r.cells and not r.placeholder]
-            weighted = [recognize.weighted_name(r.cells[0].text) for r in rows]
-            if not rows or not all(weighted):
-                continue
-            total_col = column(table, "total")
-            for row, named in zip(rows, weighted):
-                assert named is not None
-                name, weight = named
-                if name in names:
-                    continue
-                names.add(name)
-                total = _number(row, total_col)
-                found.append((doc.path, table, DomainSpec(name, weight, total, (name,))))
+
+# --- domains --------------------------------------------------------------------------------------------
+
+
+def column(table: Table, word: str) -> int | None:
+    """Index of the first header cell containing `word` (case-insensitive)."""
+    return next((n for n, h in enumerate(table.header) if word in h.casefold()), None)
+
+
+def _domain_specs(doc: Document) -> list[tuple[DomainSpec, int]]:
+    """Domains declared by domain tables (the seed tracker's Quick Stats): first column `Name (20%)` in every
+    row, and a "Total Topics" column."""
+    found = []
+    for table in doc.tables:
+        rows = [r for r in table.rows if r.cells and not r.placeholder]
+        weighted = [recognize.weighted_name(r.cells[0].text) for r in rows]
+        if not rows or not all(weighted):
+            continue
+        total_col = column(table, "total")
+        for row, named in zip(rows, weighted):
+            assert named is not None
+            found.append((DomainSpec(named[0], named[1], _number(row, total_col), (named[0],)), table.line))
     return found
 
 
@@ -275,31 +312,49 @@ def _number(row: Row, col: int | None) -> float | None:
         return None
 
 
-def _domain(spec: DomainSpec, docs: list[Document], config: Config, source: str) -> Domain:
-    keys = {recognize.section_key(s) for s in spec.sections}
-    covered, counted, items = 0.0, 0, 0
-    for doc in docs:
-        inside = {i for i, h in enumerate(doc.headings) if recognize.section_key(h.text) in keys}
-        if not inside and not any(t.group for t in doc.tasks):
+def _section_items(doc: Document, statuses: list[Status]) -> list[tuple[frozenset[str], int, float, int]]:
+    """The note's possible domain items, grouped by the section keys they stand under (their headings and
+    their bold label): a domain counts every group whose keys meet its sections. Items are the tasks, and the
+    filled rows of tables that are neither generated nor domain tables themselves."""
+    keys_of: dict[int | None, frozenset[str]] = {}
+
+    def keys(heading: int | None, label: str | None = None) -> frozenset[str]:
+        if heading not in keys_of:
+            keys_of[heading] = frozenset(recognize.section_key(doc.headings[i].text)
+                                         for i in doc.heading_indices(heading))
+        return keys_of[heading] | {recognize.section_key(label)} if label else keys_of[heading]
+
+    groups: dict[frozenset[str], list] = {}
+    for task, status in zip(doc.tasks, statuses):
+        if status.type == "non_task":
             continue
-        for task in doc.tasks:
-            if doc.heading_indices(task.heading) & inside or (task.group and recognize.section_key(task.group) in keys):
-                status = status_of(task, config)
-                if status.type == "non_task":
-                    continue
-                items += 1
-                covered += status.credit
-                counted += status.type != "cancelled"
-        for table in doc.tables:
-            if table.generated or not doc.heading_indices(table.heading) & inside or recognize.weighted_name(_first(table)):
-                continue
-            status_col = column(table, "status")
-            for row in table.rows:
-                if row.placeholder:
-                    continue
-                items += 1
-                counted += 1
-                covered += _row_credit(row, status_col)
+        entry = groups.setdefault(keys(task.heading, task.group), [0, 0.0, 0])
+        entry[0] += 1
+        entry[1] += status.credit
+        entry[2] += status.type != "cancelled"
+    for table in doc.tables:
+        if table.generated or recognize.weighted_name(_first(table)):
+            continue
+        status_col = column(table, "status")
+        for row in table.rows:
+            if not row.placeholder:
+                entry = groups.setdefault(keys(table.heading), [0, 0.0, 0])
+                entry[0] += 1
+                entry[1] += _row_credit(row, status_col)
+                entry[2] += 1
+    return [(k, n, credit, counted) for k, (n, credit, counted) in groups.items() if k]
+
+
+def _domain(spec: DomainSpec, source: str, files: list[FileSummary]) -> Domain:
+    wanted = {recognize.section_key(s) for s in spec.sections}
+    items = counted = 0
+    covered = 0.0
+    for f in files:
+        for keys, n, credit, in_total in f.section_items:
+            if not keys.isdisjoint(wanted):
+                items += n
+                covered += credit
+                counted += in_total
     total = spec.total if spec.total is not None else float(counted)
     return Domain(spec.name, spec.weight, covered, total, items, source)
 
