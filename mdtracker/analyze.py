@@ -9,7 +9,7 @@ statistics and nothing of Markdown syntax: it reads Documents and the config.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable
 
 from mdtracker import interviews, plans, recognize, reviews, scores, tracks
@@ -59,9 +59,9 @@ class FileSummary:
     path: str
     counts: Counts
     headings: tuple[HeadingProgress, ...]  # headings with tasks below them, in file order
-    overdue: tuple[Overdue, ...] = ()
-    reviews: tuple[Review, ...] = ()
-    track: Track | None = None
+    dated: tuple[Overdue, ...] = ()  # what falls overdue once its date has passed (days_overdue left at 0)
+    reviews: tuple[Review, ...] = ()  # the next review of each studied topic (days_overdue left at 0)
+    track: Track | None = None  # (today left at 0)
     milestones: tuple[Milestone, ...] = ()
     scores: tuple[ScorePoint, ...] = ()
     topics: tuple[TopicResult, ...] = ()
@@ -143,13 +143,16 @@ def status_of(task: Task, config: Config) -> Status:
 def analyze(documents: Iterable[Document], config: Config, today: dt.date,
             errors: Iterable[Problem] = ()) -> Analysis:
     """The analysis of a set of notes: summarize each, then combine."""
-    return combine([summarize(doc, config, today) for doc in documents], config, today, errors)
+    return combine([summarize(doc, config) for doc in documents], config, today, errors)
 
 
-def summarize(doc: Document, config: Config, today: dt.date) -> FileSummary:
-    """What one note contributes: counts, progress per heading, overdue items, the study workflow, domains."""
+def summarize(doc: Document, config: Config) -> FileSummary:
+    """What one note contributes: counts, progress per heading, dated items, the study workflow, domains.
+
+    It does not depend on the date: whatever depends on today is worked out by `combine`, so a summary stays
+    valid (and cached) from one day to the next."""
     problems = list(doc.problems)
-    statuses, overdue = [], []
+    statuses, dated = [], []
     for task in doc.tasks:
         status = config.status(task.symbol)
         if status is None:
@@ -159,30 +162,26 @@ def summarize(doc: Document, config: Config, today: dt.date) -> FileSummary:
             ))
             status = TODO
         statuses.append(status)
-        if status.type in ("todo", "in_progress") and task.due is not None and task.due < today:
-            overdue.append(Overdue(doc.path, task.line, "task", task.text, task.due, (today - task.due).days))
-    next_reviews = reviews.next_reviews(doc, config, today)
-    overdue += [Overdue(r.path, r.line, "review", r.text, r.due, r.days_overdue)
-                for r in next_reviews if r.days_overdue > 0]
-    track, found = tracks.track(doc, config, today)
+        if status.type in ("todo", "in_progress") and task.due is not None:
+            dated.append(Overdue(doc.path, task.line, "task", task.text, task.due, 0))
+    next_reviews = reviews.next_reviews(doc, config)
+    dated += [Overdue(r.path, r.line, "review", r.text, r.due, 0) for r in next_reviews]
+    track, found = tracks.track(doc, config)
     problems += found
     milestones, found = plans.milestones(doc)
     problems += found
     for m in milestones:
-        if m.target < today:
-            overdue += [Overdue(m.path, doc.tasks[i].line, "milestone", doc.tasks[i].text, m.target,
-                                (today - m.target).days)
-                        for i in m.tasks if statuses[i].type in ("todo", "in_progress")]
+        dated += [Overdue(m.path, doc.tasks[i].line, "milestone", doc.tasks[i].text, m.target, 0)
+                  for i in m.tasks if statuses[i].type in ("todo", "in_progress")]
     applications = interviews.applications(doc)
-    overdue += [Overdue(a.path, a.line, "followup", f"{a.company}: {a.next_step or a.status}", a.date,
-                        (today - a.date).days)
-                for a in applications if a.date is not None and a.date < today and not a.final]
+    dated += [Overdue(a.path, a.line, "followup", f"{a.company}: {a.next_step or a.status}", a.date, 0)
+              for a in applications if a.date is not None and not a.final]
     points, topics = scores.series(doc)
     return FileSummary(
         path=doc.path,
         counts=count(statuses),
         headings=_heading_progress(doc, statuses),
-        overdue=tuple(overdue),
+        dated=tuple(dated),
         reviews=tuple(next_reviews),
         track=track,
         milestones=tuple(milestones),
@@ -211,16 +210,18 @@ def combine(summaries: Iterable[FileSummary], config: Config, today: dt.date,
             found.setdefault(spec.name, (spec, f"{f.path}:{line}"))
     specs = [(spec, config.source or "config") for spec in config.domains] or list(found.values())
     every = _every(files)
-    upcoming = sorted((r for r in every["reviews"] if r.days_overdue < 0), key=lambda r: (r.due, r.path, r.line))
+    overdue = [replace(o, days_overdue=(today - o.due).days) for o in every["dated"] if o.due < today]
+    next_reviews = [replace(r, days_overdue=(today - r.due).days) for r in every["reviews"]]
+    upcoming = sorted((r for r in next_reviews if r.days_overdue < 0), key=lambda r: (r.due, r.path, r.line))
     return Analysis(
         today=today,
         files=tuple(files),
         counts=total,
         readiness=Readiness(tuple(_domain(spec, source, files) for spec, source in specs)),
-        overdue=tuple(sorted(every["overdue"], key=lambda o: (o.path, o.line, o.kind))),
+        overdue=tuple(sorted(overdue, key=lambda o: (o.path, o.line, o.kind))),
         problems=tuple(sorted([*errors, *every["problems"]], key=lambda p: (p.path, p.line, p.code))),
-        reviews=Reviews(tuple(r for r in every["reviews"] if r.days_overdue >= 0), tuple(upcoming)),
-        tracks=tuple(f.track for f in files if f.track is not None),
+        reviews=Reviews(tuple(r for r in next_reviews if r.days_overdue >= 0), tuple(upcoming)),
+        tracks=tuple(f.track.on(today) for f in files if f.track is not None),
         milestones=tuple(every["milestones"]),
         scores=tuple(every["scores"]),
         topic_scores=tuple(every["topics"]),
@@ -232,7 +233,7 @@ def combine(summaries: Iterable[FileSummary], config: Config, today: dt.date,
     )
 
 
-_LISTS = ("overdue", "reviews", "milestones", "scores", "topics", "scenarios", "stories", "applications",
+_LISTS = ("dated", "reviews", "milestones", "scores", "topics", "scenarios", "stories", "applications",
           "history", "problems")
 
 

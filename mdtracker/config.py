@@ -20,7 +20,7 @@ STATUS_TYPES = ("todo", "in_progress", "done", "cancelled", "non_task")
 DEFAULT_CREDIT = {"todo": 0.0, "in_progress": 0.5, "done": 1.0, "cancelled": 0.0, "non_task": 0.0}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Status:
     type: str
     credit: float
@@ -36,7 +36,7 @@ DEFAULT_STATUSES: dict[str, Status] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DomainSpec:
     name: str
     weight: float
@@ -44,7 +44,7 @@ class DomainSpec:
     sections: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Config:
     today: dt.date | None = None
     statuses: dict[str, Status] = field(default_factory=lambda: dict(DEFAULT_STATUSES))

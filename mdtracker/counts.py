@@ -8,7 +8,7 @@ from typing import Iterable
 from mdtracker.config import Status
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Counts:
     """Task counts of a set of tasks, and the credit they earn."""
 

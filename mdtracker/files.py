@@ -34,7 +34,7 @@ def line_ending(line: str) -> str:
     return ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class NoteText:
     """A note as read: its bytes, and its text decoded without the BOM."""
 

@@ -12,7 +12,7 @@ STAR = ("situation", "task", "action", "result")
 FINAL = frozenset({"rejected", "declined", "withdrawn", "closed", "accepted", "offer accepted", "hired", "ghosted"})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Scenarios:
     """A table with a status column of marks (⬜ / ✅ / 🟡 …): how many rows are practised."""
 
@@ -24,7 +24,7 @@ class Scenarios:
     total: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Story:
     path: str
     line: int
@@ -36,7 +36,7 @@ class Story:
         return len(self.filled) == len(STAR)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Application:
     path: str
     line: int

@@ -10,7 +10,7 @@ from mdtracker.files import read_note, write_note
 from mdtracker.vault import Vault
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Fixed:
     path: str
     repairs: int

@@ -14,7 +14,7 @@ from typing import Any
 from mdtracker.regions import Cookie, Region
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Problem:
     """Something `lint` reports: `path:line: code message`."""
 
@@ -27,7 +27,7 @@ class Problem:
         return f"{self.path}:{self.line}: {self.code} {self.message}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Heading:
     line: int
     level: int
@@ -35,7 +35,7 @@ class Heading:
     parent: int | None  # index of the enclosing heading in Document.headings
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Task:
     line: int
     symbol: str
@@ -55,7 +55,7 @@ class Task:
     fields: tuple[tuple[str, str], ...] = ()  # Dataview inline fields on the line: [difficulty:: 3]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Cell:
     text: str
     percent: float | None = None
@@ -65,7 +65,7 @@ class Cell:
     placeholder: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Row:
     line: int
     cells: tuple[Cell, ...]
@@ -76,7 +76,7 @@ class Row:
         return all(c.placeholder for c in self.cells)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Table:
     line: int
     header: tuple[str, ...]
@@ -85,7 +85,7 @@ class Table:
     generated: bool = False  # inside a managed region: read for its values, never counted as items
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Field:
     line: int
     key: str
@@ -93,7 +93,7 @@ class Field:
     heading: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TopicScore:
     line: int
     topic: str
@@ -101,7 +101,7 @@ class TopicScore:
     heading: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Label:
     """A one-line paragraph that starts in bold: `**Fundamentals**`, `**Day 3** ✅ **COMPLETED (2025-11-06)**:`,
     `**End of Week 5** (Target: Dec 1):`. Groups the list right after it, and dates what follows it."""
@@ -111,7 +111,7 @@ class Label:
     heading: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Score:
     line: int
     value: float  # 0..1
@@ -119,7 +119,7 @@ class Score:
     heading: int | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Document:
     path: str  # relative to the vault, with `/`
     digest: str = ""  # of the bytes it was parsed from

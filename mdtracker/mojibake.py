@@ -25,7 +25,7 @@ _CUT_SELECTOR = re.compile(rb"\xef\xb8(?![\x80-\xbf])")
 _BAD_CATEGORIES = {"Cc", "Co", "Cn", "Cs"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Repair:
     offset: int  # in the text
     old: str

@@ -12,7 +12,7 @@ import dataclasses
 import re
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import frontmatter
 import yaml
@@ -326,32 +326,77 @@ class _Walk:
             return []
 
     def _drop_generated(self, found: list[regions.Region]) -> None:
-        """What templates wrote inside block regions is output, not the user's data: drop its tasks, fields and
-        scores (so a summary never counts itself), and keep its tables only as generated ones."""
+        """What templates wrote inside block regions is output, not the user's data: the model is what it would
+        be without it (so a summary never counts itself, and sync is idempotent). Its tables are kept, marked
+        generated: a Quick Stats table inside its region still declares the domains' weights and totals."""
         spans = [(r.line, r.end_line) for r in found if not r.inline]
-        if not spans:
+        if not spans or not any(self._inside(spans, x.line) for x in (
+                *self.headings, *self.tasks, *self.tables, *self.labels, *self.fields, *self.scores,
+                *self.topic_scores)):
             return
 
         def inside(line: int) -> bool:
-            return any(a < line < b for a, b in spans)
+            return self._inside(spans, line)
 
-        self.fields = [f for f in self.fields if not inside(f.line)]
-        kept_labels = [n for n, x in enumerate(self.labels) if not inside(x.line)]
-        label_index = {old: new for new, old in enumerate(kept_labels)}
-        self.labels = [self.labels[n] for n in kept_labels]
-        self.tasks = [dataclasses.replace(t, label=None if t.label is None else label_index.get(t.label))
-                      for t in self.tasks]
-        self.scores = [s for s in self.scores if not inside(s.line)]
-        self.topic_scores = [s for s in self.topic_scores if not inside(s.line)]
-        self.tables = [dataclasses.replace(t, generated=True) if inside(t.line) else t for t in self.tables]
+        heading_at = self._drop_headings(inside)
+        label_at: dict[int, int] = {}
+        labels = []
+        for n, label in enumerate(self.labels):
+            if not inside(label.line):
+                label_at[n] = len(labels)
+                labels.append(dataclasses.replace(label, heading=heading_at(label.heading)))
+        self.labels = labels
+        self.fields = [dataclasses.replace(f, heading=heading_at(f.heading)) for f in self.fields if not inside(f.line)]
+        self.scores = [dataclasses.replace(x, heading=heading_at(x.heading)) for x in self.scores if not inside(x.line)]
+        self.topic_scores = [dataclasses.replace(x, heading=heading_at(x.heading))
+                             for x in self.topic_scores if not inside(x.line)]
+        self.tables = [dataclasses.replace(t, generated=inside(t.line), heading=heading_at(t.heading))
+                       for t in self.tables]
         kept = [n for n, t in enumerate(self.tasks) if not inside(t.line)]
-        if len(kept) == len(self.tasks):
-            return
         new_index = {old: new for new, old in enumerate(kept)}
-        self.tasks = [dataclasses.replace(t, parent=None if t.parent is None else new_index.get(t.parent))
-                      for t in (self.tasks[n] for n in kept)]
-        self.cookies = [dataclasses.replace(c, first_task=bisect.bisect_left(kept, c.first_task),
-                                            end_task=bisect.bisect_left(kept, c.end_task)) for c in self.cookies]
+        self.tasks = [dataclasses.replace(
+            t, parent=None if t.parent is None else new_index.get(t.parent), heading=heading_at(t.heading),
+            label=None if t.label is None else label_at.get(t.label),
+        ) for t in (self.tasks[n] for n in kept)]
+        self.cookies = self._recount_cookies(kept)
+
+    @staticmethod
+    def _inside(spans: list[tuple[int, int]], line: int) -> bool:
+        return any(a < line < b for a, b in spans)
+
+    def _drop_headings(self, inside: Callable[[int], bool]) -> Callable[[int | None], int | None]:
+        """Drop the headings written inside regions, rebuilding the tree from the levels of the others; return
+        the map from an old heading index to the kept heading that now stands nearest above."""
+        last_kept: list[int | None] = []
+        kept: list[Heading] = []
+        open_: list[int] = []
+        for heading in self.headings:
+            if not inside(heading.line):
+                while open_ and kept[open_[-1]].level >= heading.level:
+                    open_.pop()
+                kept.append(dataclasses.replace(heading, parent=open_[-1] if open_ else None))
+                open_.append(len(kept) - 1)
+            last_kept.append(len(kept) - 1 if kept else None)
+        self.headings = kept
+        return lambda index: None if index is None else last_kept[index]
+
+    def _recount_cookies(self, kept: list[int]) -> list[Cookie]:
+        """Cookies over the tasks that remain: an item's keeps its tasks; a heading's runs to the next heading
+        of its level or above, now that the generated headings are gone."""
+        cookies = []
+        heading_lines = {h.line: h for h in self.headings}
+        for c in self.cookies:
+            if c.line in heading_lines:
+                level = heading_lines[c.line].level
+                end_line = next((h.line for h in self.headings if h.line > c.line and h.level <= level), None)
+                first = next((n for n, t in enumerate(self.tasks) if t.line > c.line), len(self.tasks))
+                end = next((n for n, t in enumerate(self.tasks) if end_line is not None and t.line > end_line),
+                           len(self.tasks))
+                cookies.append(dataclasses.replace(c, first_task=first, end_task=max(first, end)))
+            else:
+                cookies.append(dataclasses.replace(c, first_task=bisect.bisect_left(kept, c.first_task),
+                                                   end_task=bisect.bisect_left(kept, c.end_task)))
+        return cookies
 
     def _marker_problem(self, line: int, message: str) -> None:
         self.marker_problem = True

@@ -19,7 +19,7 @@ _TARGET = re.compile(r"\bTarget:\s*([^)\n]+)", re.IGNORECASE)
 _COMPLETED = re.compile(r"\bCOMPLETED\b", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Milestone:
     path: str
     line: int

@@ -67,7 +67,7 @@ def first_date(text: str) -> dt.date | None:
     return parse_date(m.group(0)) if m else None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class DateField:
     """One date written on a task line: which field, the text after the signifier, and where it stands."""
 

@@ -19,7 +19,7 @@ MARKER = re.compile(r"<!--\s*mdtracker:(begin|end)\s+([A-Za-z0-9_.-]+)((?:\s+[^>
 MARKER_HINT = "mdtracker:"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Marker:
     line: int
     kind: str  # begin / end
@@ -29,7 +29,7 @@ class Marker:
     text: str  # the marker exactly as written
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Region:
     name: str
     args: tuple[tuple[str, str], ...]
@@ -44,7 +44,7 @@ class Region:
         return dict(self.args)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Cookie:
     """`[/]`, `[%]`, `[3/8]` or `[37%]` at the end of a heading or a parent list item's first line."""
 
@@ -146,7 +146,7 @@ def cookie_text(done: int, counted: int, percent: bool) -> str:
     return f"[{1 if value == 0 and done else value}%]"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Change:
     """One region or cookie whose text changes: `check` lists them."""
 

@@ -16,7 +16,7 @@ from mdtracker.config import Config
 from mdtracker.model import Document, Task
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Review:
     path: str
     line: int
@@ -40,8 +40,8 @@ def intervals_for(doc: Document, config: Config) -> tuple[int, ...]:
     return config.intervals
 
 
-def next_reviews(doc: Document, config: Config, today: dt.date) -> list[Review]:
-    """The next pending review of every studied topic of the note."""
+def next_reviews(doc: Document, config: Config) -> list[Review]:
+    """The next pending review of every studied topic of the note (`days_overdue` is set for a day later)."""
     found = []
     intervals = intervals_for(doc, config)
     done_reviews: dict[int, int] = {}
@@ -57,5 +57,5 @@ def next_reviews(doc: Document, config: Config, today: dt.date) -> list[Review]:
         if k > len(intervals):
             continue
         due = task.done + dt.timedelta(days=intervals[k - 1])
-        found.append(Review(doc.path, task.line, task.text, k, due, (today - due).days, task.done))
+        found.append(Review(doc.path, task.line, task.text, k, due, 0, task.done))
     return found

@@ -15,7 +15,7 @@ from mdtracker import dates
 from mdtracker.model import Document
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class ScorePoint:
     path: str
     line: int
@@ -25,7 +25,7 @@ class ScorePoint:
     section: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TopicResult:
     path: str
     line: int

@@ -18,7 +18,7 @@ from mdtracker.render import RenderError, Renderer
 from mdtracker.vault import Vault
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Outcome:
     """What the transform makes of one note: its new bytes and what changed, or why it is left alone."""
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mdtracker.counts import Counts, count
 from mdtracker.config import Config
@@ -21,7 +21,7 @@ from mdtracker.reviews import is_review_record
 _DAY = re.compile(r"^Day\s+(\d+)\s*(?:[:.\-–—]\s*(.*))?$", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TrackDay:
     day: int
     topic: str
@@ -32,7 +32,7 @@ class TrackDay:
     notes: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Track:
     path: str
     name: str
@@ -41,6 +41,10 @@ class Track:
     acceleration_days: int
     days: tuple[TrackDay, ...]
     today: int  # the day number today falls on
+
+    def on(self, today: dt.date) -> Track:
+        """The track as it stands on `today`: today − start + 1 + acceleration_days."""
+        return replace(self, today=(today - self.start).days + 1 + self.acceleration_days)
 
     @property
     def counts(self) -> Counts:
@@ -78,7 +82,7 @@ def _date(value: object) -> dt.date | None:
     return None
 
 
-def track(doc: Document, config: Config, today: dt.date) -> tuple[Track | None, list[Problem]]:
+def track(doc: Document, config: Config) -> tuple[Track | None, list[Problem]]:
     meta = doc.front_matter
     if "track" not in meta:
         return None, []
@@ -107,6 +111,4 @@ def track(doc: Document, config: Config, today: dt.date) -> tuple[Track | None, 
             difficulty=int(difficulty) if difficulty.isdigit() and 1 <= int(difficulty) <= 5 else None,
             notes=fields.get("notes") or None,
         ))
-    name = str(meta["track"])
-    today_day = (today - start).days + 1 + accel
-    return Track(doc.path, name, str(meta.get("group", "")), start, accel, tuple(days), today_day), []
+    return Track(doc.path, str(meta["track"]), str(meta.get("group", "")), start, accel, tuple(days), 0), []

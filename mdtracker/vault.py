@@ -35,7 +35,7 @@ def discover(root: Path, exclude: tuple[str, ...] = ()) -> list[tuple[Path, str]
     return found
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Vault:
     root: Path
     config: Config
