@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import difflib
 import functools
@@ -13,16 +14,17 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator
 
 import click
 from rich.console import Console
 
 from mdtracker import __version__, lint, report, sync
-from mdtracker.analyze import Analysis, analyze
+from mdtracker.analyze import Analysis, combine
 from mdtracker.errors import MdtrackerError, NoteError
 from mdtracker.files import split_lines, write_note
-from mdtracker.vault import Vault, load, load_config, open_root
+from mdtracker.vault import Vault, load, load_config, open_root, save
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -44,25 +46,67 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
                         help="The date to count as today (else $MDTRACKER_TODAY, the config, the clock).")(command)
 
 
+@dataclass
+class Run:
+    """A command's vault, its day, and the analysis (computed when first asked for)."""
+
+    vault: Vault
+    today: dt.date
+
+    @functools.cached_property
+    def analysis(self) -> Analysis:
+        return combine(self.vault.summaries, self.vault.config, self.today, self.vault.error_problems)
+
+    @property
+    def fresh(self) -> bool:
+        """Nothing changed since a run found every region fresh: sync and check have nothing to do."""
+        return bool(self.vault.stamp) and self.vault.stamp == self.vault.state(self.today)
+
+    def mark_fresh(self) -> None:
+        self.vault.stamp = self.vault.state(self.today)
+        save(self.vault)
+
+
 def _vault_command(command: Callable[..., Any]) -> Callable[..., Any]:
     """A command on a vault: VAULT argument, the common options, and the vault loaded for it."""
 
     @functools.wraps(command)
-    def wrapper(ctx: click.Context, vault: Path, today: str | None, config_file: Path | None,
-                **kwargs: Any) -> int:
+    def wrapper(ctx: click.Context, vault: Path, today: str | None, config_file: Path | None, no_cache: bool,
+                jobs: int | None, **kwargs: Any) -> int:
         outer = ctx.obj or {}
         root = open_root(vault)
         config = load_config(root, config_file or outer.get("config_file"))
         day = (_date(today or outer.get("today"), "--today")
                or _date(os.environ.get("MDTRACKER_TODAY") or None, "MDTRACKER_TODAY")
                or config.today or dt.date.today())
-        loaded = load(root, config)
-        analysis = analyze(loaded.documents, config, day, loaded.error_problems)
-        return int(command(loaded, analysis, **kwargs))
+        with _progress() as progress:
+            loaded = load(root, config, cache=not no_cache, jobs=jobs, progress=progress)
+        return int(command(Run(loaded, day), **kwargs))
 
     wrapper = click.argument("vault", default=".", type=click.Path(path_type=Path))(wrapper)
+    wrapper = click.option("--jobs", type=click.IntRange(min=1), metavar="N",
+                           help="Processes that parse changed notes (default: one per core).")(wrapper)
+    wrapper = click.option("--no-cache", is_flag=True, help="Parse every note; neither read nor write the cache.")(wrapper)
     wrapper = _common(wrapper)
     return click.pass_context(wrapper)
+
+
+@contextlib.contextmanager
+def _progress() -> Iterator[Callable[[int], Callable[[int], None]] | None]:
+    """A progress bar on a terminal (stderr) for parses long enough to wait for (about a second or more)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import Progress
+
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        def start(total: int) -> Callable[[int], None]:
+            if total < 400:
+                return lambda n: None
+            task = bar.add_task("Parsing notes", total=total)
+            return lambda n: bar.advance(task, n)
+
+        yield start
 
 
 def _error(message: str) -> None:
@@ -82,9 +126,10 @@ def main(ctx: click.Context, today: str | None, config_file: Path | None) -> Non
     ctx.obj = {"today": today, "config_file": config_file}
 
 
-def _plan(vault: Vault, analysis: Analysis) -> tuple[list[sync.Outcome], bool]:
+def _plan(run: Run) -> tuple[list[sync.Outcome], bool]:
     """The transform of every managed note, with every error printed; and whether there was an error."""
-    outcomes = sync.plan(vault, analysis)
+    vault = run.vault
+    outcomes = sync.plan(vault, run.analysis)
     errors = [str(e) for e in vault.errors] + [str(o.error) for o in outcomes if o.error]
     for message in errors:
         _error(message)
@@ -93,10 +138,13 @@ def _plan(vault: Vault, analysis: Analysis) -> tuple[list[sync.Outcome], bool]:
 
 @main.command("sync")
 @_vault_command
-def sync_command(vault: Vault, analysis: Analysis) -> int:
+def sync_command(run: Run) -> int:
     """Regenerate every managed region and cookie in the vault."""
-    outcomes, failed = _plan(vault, analysis)
-    written = 0
+    if run.fresh:
+        click.echo("Every region is up to date.")
+        return EXIT_OK
+    outcomes, failed = _plan(run)
+    written: list[str] = []
     for o in outcomes:
         if not o.stale or o.note is None or o.new_raw is None:
             continue
@@ -106,19 +154,24 @@ def sync_command(vault: Vault, analysis: Analysis) -> int:
             _error(str(err))
             failed = True
             continue
-        written += 1
+        written.append(o.path)
         click.echo(f"updated {o.path}: " + ", ".join(f"{c.what} (line {c.line})" for c in o.changes))
-    if not written and not failed:
+    if written:
+        save(run.vault, dirty=written)  # rewritten notes are parsed again next time
+    elif not failed:
         click.echo("Every region is up to date.")
+        run.mark_fresh()
     return EXIT_ERROR if failed else EXIT_OK
 
 
 @main.command("check")
 @click.option("--diff", is_flag=True, help="Print a unified diff of what sync would change.")
 @_vault_command
-def check_command(vault: Vault, analysis: Analysis, diff: bool) -> int:
+def check_command(run: Run, diff: bool) -> int:
     """Change nothing; list every region that is out of date."""
-    outcomes, failed = _plan(vault, analysis)
+    if run.fresh:
+        return EXIT_OK
+    outcomes, failed = _plan(run)
     stale = [o for o in outcomes if o.stale]
     for o in stale:
         for c in o.changes:
@@ -128,14 +181,17 @@ def check_command(vault: Vault, analysis: Analysis, diff: bool) -> int:
                 split_lines(o.note.text), split_lines(o.new_text), f"a/{o.path}", f"b/{o.path}")), nl=False)
     if failed:
         return EXIT_ERROR
+    if not stale:
+        run.mark_fresh()
     return EXIT_FOUND if stale else EXIT_OK
 
 
 @main.command("report")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report (SPEC §6).")
 @_vault_command
-def report_command(vault: Vault, analysis: Analysis, as_json: bool) -> int:
+def report_command(run: Run, as_json: bool) -> int:
     """Summarize progress, readiness and what is overdue."""
+    vault, analysis = run.vault, run.analysis
     for err in vault.errors:
         _error(str(err))
     if as_json:
@@ -148,9 +204,9 @@ def report_command(vault: Vault, analysis: Analysis, as_json: bool) -> int:
 @main.command("lint")
 @click.option("--fix", is_flag=True, help="Repair what is safe to repair (mojibake) in place.")
 @_vault_command
-def lint_command(vault: Vault, analysis: Analysis, fix: bool) -> int:
+def lint_command(run: Run, fix: bool) -> int:
     """List problems as `path:line: CODE message`."""
-    problems = analysis.problems
+    vault, problems = run.vault, run.analysis.problems
     if fix:
         fixed, errors = lint.fix_mojibake(vault)
         for f in fixed:
@@ -158,8 +214,7 @@ def lint_command(vault: Vault, analysis: Analysis, fix: bool) -> int:
         for err in errors:
             _error(str(err))
         if fixed:
-            reloaded = load(vault.root, vault.config)
-            problems = analyze(reloaded.documents, vault.config, analysis.today, reloaded.error_problems).problems
+            problems = Run(load(vault.root, vault.config), run.today).analysis.problems
     for p in problems:
         click.echo(str(p))
     return EXIT_FOUND if problems else EXIT_OK

@@ -1,0 +1,85 @@
+"""The parse cache and parallel parsing change how fast, never what: same reports with or without them."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+from conftest import ROOT, run
+
+sys.path.insert(0, str(ROOT / "bench"))
+import generate  # noqa: E402  (the benchmark's vault generator)
+
+TODAY = ["--today", "2025-11-22"]
+
+
+@pytest.fixture(scope="module")
+def vault(tmp_path_factory):
+    root = tmp_path_factory.mktemp("vault")
+    generate.generate(root, 300, seed=7)
+    return root
+
+
+def _report(vault, capsys, *args):
+    capsys.readouterr()
+    assert run(["report", "--json", *TODAY, *args, str(vault)]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def test_same_report_with_and_without_cache_and_with_one_or_two_workers(vault, capsys):
+    baseline = _report(vault, capsys, "--no-cache", "--jobs", "1")
+    assert not (vault / ".mdtracker").exists()
+    assert _report(vault, capsys, "--no-cache", "--jobs", "2") == baseline
+    assert _report(vault, capsys, "--jobs", "2") == baseline  # cold: writes the cache
+    assert (vault / ".mdtracker" / "cache.pickle").exists()
+    assert _report(vault, capsys) == baseline  # warm: from the cache
+    assert baseline["tasks"]["total"] > 3000
+
+
+def test_a_changed_note_is_never_served_from_the_cache(tmp_path, capsys):
+    note = tmp_path / "n.md"
+    note.write_text("- [ ] a\n- [ ] b\n")
+    assert _report(tmp_path, capsys)["tasks"]["done"] == 0
+    before = note.stat()
+    note.write_text("- [x] a\n- [x] b\n")  # same size; put the old mtime back
+    os.utime(note, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert _report(tmp_path, capsys)["tasks"]["done"] == 2
+    note.write_text("- [x] a\n- [ ] b\n- [ ] c\n")
+    assert _report(tmp_path, capsys)["tasks"]["total"] == 3
+
+
+def test_new_and_deleted_notes_and_config_changes(tmp_path, capsys):
+    (tmp_path / "a.md").write_text("- [S] a\n")
+    assert _report(tmp_path, capsys)["tasks"]["todo"] == 1
+    (tmp_path / "mdtracker.toml").write_text('[statuses]\n"S" = "done"\n')
+    assert _report(tmp_path, capsys)["tasks"]["done"] == 1
+    (tmp_path / "b.md").write_text("- [ ] b\n")
+    assert [f["path"] for f in _report(tmp_path, capsys)["files"]] == ["a.md", "b.md"]
+    (tmp_path / "a.md").unlink()
+    assert [f["path"] for f in _report(tmp_path, capsys)["files"]] == ["b.md"]
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a pickle", b"\x80\x05K\x01."])
+def test_a_corrupt_cache_is_a_cold_run(tmp_path, capsys, garbage):
+    (tmp_path / "a.md").write_text("- [x] a\n")
+    _report(tmp_path, capsys)
+    (tmp_path / ".mdtracker" / "cache.pickle").write_bytes(garbage)
+    assert _report(tmp_path, capsys)["tasks"]["done"] == 1
+    assert capsys.readouterr().err == ""
+
+
+def test_sync_after_sync_uses_the_fresh_stamp_and_a_change_ends_it(tmp_path, capsys):
+    note = tmp_path / "n.md"
+    note.write_text("# A [/]\n- [x] a\n- [ ] b\n")
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0  # re-reads the rewritten note, finds it fresh
+    assert run(["check", *TODAY, str(tmp_path)]) == 0  # from the stamp
+    note.write_text(note.read_text().replace("- [ ] b", "- [x] b"))
+    assert run(["check", *TODAY, str(tmp_path)]) == 1
+    assert run(["check", "--today", "2025-11-23", str(tmp_path)]) == 1  # another day is another state
+    (tmp_path / "templates").mkdir()
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert note.read_text() == "# A [2/2]\n- [x] a\n- [x] b\n"
