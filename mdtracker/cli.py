@@ -15,16 +15,21 @@ import os
 import sys
 from pathlib import Path
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
+
 
 import click
-from rich.console import Console
 
-from mdtracker import __version__, lint, report, sync
-from mdtracker.analyze import Analysis, combine
+from mdtracker import __version__
 from mdtracker.errors import MdtrackerError, NoteError
 from mdtracker.files import split_lines, write_note
 from mdtracker.vault import Vault, load, load_config, open_root, save
+
+if TYPE_CHECKING:  # the heavy modules load when a command needs them: `sync` on a fresh vault needs none
+    from rich.console import Console
+
+    from mdtracker import sync
+    from mdtracker.analyze import Analysis
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -55,6 +60,8 @@ class Run:
 
     @functools.cached_property
     def analysis(self) -> Analysis:
+        from mdtracker.analyze import combine
+
         return combine(self.vault.summaries, self.vault.config, self.today, self.vault.error_problems)
 
     @property
@@ -64,6 +71,7 @@ class Run:
 
     def mark_fresh(self) -> None:
         self.vault.stamp = self.vault.state(self.today)
+        self.vault.previous_today = str(self.today)
         save(self.vault)
 
 
@@ -97,6 +105,7 @@ def _progress() -> Iterator[Callable[[int], Callable[[int], None]] | None]:
     if not sys.stderr.isatty():
         yield None
         return
+    from rich.console import Console
     from rich.progress import Progress
 
     with Progress(console=Console(stderr=True), transient=True) as bar:
@@ -114,6 +123,8 @@ def _error(message: str) -> None:
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False)
 
 
@@ -128,6 +139,8 @@ def main(ctx: click.Context, today: str | None, config_file: Path | None) -> Non
 
 def _plan(run: Run) -> tuple[list[sync.Outcome], bool]:
     """The transform of every managed note, with every error printed; and whether there was an error."""
+    from mdtracker import sync
+
     vault = run.vault
     outcomes = sync.plan(vault, run.analysis)
     errors = [str(e) for e in vault.errors] + [str(o.error) for o in outcomes if o.error]
@@ -191,6 +204,8 @@ def check_command(run: Run, diff: bool) -> int:
 @_vault_command
 def report_command(run: Run, as_json: bool) -> int:
     """Summarize progress, readiness and what is overdue."""
+    from mdtracker import report
+
     vault, analysis = run.vault, run.analysis
     for err in vault.errors:
         _error(str(err))
@@ -206,6 +221,8 @@ def report_command(run: Run, as_json: bool) -> int:
 @_vault_command
 def lint_command(run: Run, fix: bool) -> int:
     """List problems as `path:line: CODE message`."""
+    from mdtracker import lint
+
     vault, problems = run.vault, run.analysis.problems
     if fix:
         fixed, errors = lint.fix_mojibake(vault)

@@ -14,25 +14,27 @@ import os
 import pickle
 import tempfile
 import time
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from mdtracker import __version__
 from mdtracker import config as config_mod
-from mdtracker.analyze import FileSummary, summarize
 from mdtracker.config import Config
 from mdtracker.errors import NoteError, VaultError
 from mdtracker.files import digest, read_note
-from mdtracker.model import Document, Problem
-from mdtracker.parse import parse
+
+if TYPE_CHECKING:  # the parser and the analysis are imported only when a note has to be parsed
+    from mdtracker.analyze import FileSummary
+    from mdtracker.model import Document, Problem
 
 # Folders that never hold the user's notes. Hidden folders (`.trash`, `.vscode`, …) are skipped too.
 SKIPPED_FOLDERS = frozenset({".git", ".obsidian", ".mdtracker", "node_modules"})
 CACHE_DIR = ".mdtracker"
-CACHE_FILE = "cache.pickle"
-CACHE_FORMAT = 3
+CACHE_FILE = "index.pickle"
+CACHE_FORMAT = 4
 RACY_NS = 2_000_000_000  # a note modified this close to the cache's writing is checked by its content hash
 PARALLEL_FROM = 64  # fewer cold notes than this are parsed in this process
 
@@ -74,6 +76,9 @@ def _keep_document(doc: Document) -> bool:
 
 def read_and_summarize(path: Path, rel: str, size: int, mtime_ns: int, config: Config) -> Note:
     """Read, parse and summarize one note; a note that cannot be read becomes a Note with its error."""
+    from mdtracker.analyze import summarize
+    from mdtracker.parse import parse
+
     try:
         text_note = read_note(path, rel)
     except NoteError as err:
@@ -97,10 +102,33 @@ def _work(batch: list[tuple[str, str, int, int]]) -> list[Note]:
 
 @dataclass
 class Vault:
+    """The notes of a vault: those parsed in this run, and the others from the cache, read only when asked
+    for (a run that finds nothing changed never unpickles a note)."""
+
     root: Path
     config: Config
-    notes: dict[str, Note] = field(default_factory=dict)
+    stats: dict[str, tuple[int, int, str]]  # rel → (size, mtime_ns, digest) of every note, in path order
+    parsed: dict[str, Note] = field(default_factory=dict)  # the notes parsed in this run
+    changed: set[str] = field(default_factory=set)  # parsed in this run, or gone since the cache was written
     stamp: str = ""  # the vault's state when a run last found every region fresh
+    previous_today: str = ""  # the day of that run
+    cached: Callable[[], dict[str, Note]] = lambda: {}
+    _notes: dict[str, Note] | None = None
+
+    @property
+    def notes(self) -> dict[str, Note]:
+        if self._notes is None:
+            cached = self.cached()
+            notes = {}
+            for rel in self.stats:
+                note = self.parsed.get(rel) or cached.get(rel)
+                if note is None:  # a cache shard lost or damaged: parse the note now
+                    size, mtime, _ = self.stats[rel]
+                    note = read_and_summarize(self.root / rel, rel, size, mtime, self.config)
+                    self.changed.add(rel)
+                notes[rel] = note
+            self._notes = notes
+        return self._notes
 
     @property
     def documents(self) -> list[Document]:
@@ -118,14 +146,18 @@ class Vault:
 
     @property
     def error_problems(self) -> list[Problem]:
+        from mdtracker.model import Problem
+
         return [Problem(e.path, e.line or 1, e.code, e.message) for e in self.errors]
+
+    def templates_state(self) -> list[tuple[str, int]]:
+        templates = self.root / "templates"
+        return sorted((p.name, p.stat().st_mtime_ns) for p in templates.glob("*.j2")) if templates.is_dir() else []
 
     def state(self, today: object) -> str:
         """What a run's result depends on: every note's stat, the vault's own templates, the config, today."""
-        templates = self.root / "templates"
-        own = sorted((p.name, p.stat().st_mtime_ns) for p in templates.glob("*.j2")) if templates.is_dir() else []
-        notes = [(n.rel, n.size, n.mtime_ns) for n in self.notes.values()]
-        return digest(pickle.dumps((notes, own, self.config.fingerprint, str(today), __version__)))
+        notes = [(rel, size, mtime) for rel, (size, mtime, _) in self.stats.items()]
+        return digest(pickle.dumps((notes, self.templates_state(), self.config.fingerprint, str(today), __version__)))
 
 
 def open_root(path: Path) -> Path:
@@ -143,75 +175,123 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     return config_mod.load(found, found.relative_to(root).as_posix() if found else None)
 
 
+# --- the cache: an index of every note's stat, and the notes in shards by a hash of their path --------------
+
+SHARDS = 32
+
+
+def _shard(rel: str) -> int:
+    return zlib.crc32(rel.encode()) % SHARDS
+
+
 def _cache_key(config: Config) -> tuple[object, ...]:
     return (CACHE_FORMAT, __version__, config.fingerprint)
 
 
-def _read_cache(root: Path, config: Config) -> tuple[dict[str, Note], int, str]:
-    """The cached notes, when the cache was written, and the fresh stamp; nothing when unusable."""
+def _read_index(root: Path, config: Config) -> dict:
     try:
         with open(root / CACHE_DIR / CACHE_FILE, "rb") as handle:
-            data = pickle.load(handle)
-        if data["key"] != _cache_key(config):
-            return {}, 0, ""
-        return data["notes"], data["written_ns"], data["stamp"]
+            index = pickle.load(handle)
+        if isinstance(index, dict) and index.get("key") == _cache_key(config):
+            return index
     except Exception:  # a missing, truncated, corrupt or foreign cache is a cold run
-        return {}, 0, ""
+        pass
+    return {}
+
+
+def _read_shards(root: Path, key: tuple[object, ...]) -> dict[str, Note]:
+    notes: dict[str, Note] = {}
+    for n in range(SHARDS):
+        try:
+            with open(root / CACHE_DIR / f"notes-{n:02d}.pickle", "rb") as handle:
+                shard = pickle.load(handle)
+            if shard.get("key") == key:
+                notes.update(shard["notes"])
+        except Exception:  # a lost shard costs its notes a parse, nothing more
+            continue
+    return notes
 
 
 def save(vault: Vault, dirty: Iterable[str] = ()) -> None:
     """Write the cache, leaving out the notes in `dirty` (rewritten since they were read); never fails."""
     skip = set(dirty)
-    notes = {rel: n for rel, n in vault.notes.items() if rel not in skip and n.error is None}
     folder = vault.root / CACHE_DIR
+    key = _cache_key(vault.config)
     try:
         folder.mkdir(exist_ok=True)
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# mdtracker's parse cache: safe to delete\n*\n")
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".cache.", suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            pickle.dump({"key": _cache_key(vault.config), "written_ns": time.time_ns(), "stamp": vault.stamp,
-                         "notes": notes}, out, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, folder / CACHE_FILE)
+        touched = {_shard(rel) for rel in vault.changed | skip}
+        if vault._notes is not None or vault.parsed:
+            if not (folder / CACHE_FILE).exists():
+                touched = set(range(SHARDS))
+            notes = vault.notes
+            for n in touched:
+                shard = {rel: note for rel, note in notes.items()
+                         if _shard(rel) == n and rel not in skip and note.error is None}
+                _write(folder / f"notes-{n:02d}.pickle", {"key": key, "notes": shard})
+        stats = {rel: stat for rel, stat in vault.stats.items()
+                 if rel not in skip and not (vault.parsed.get(rel) and vault.parsed[rel].error)}
+        _write(folder / CACHE_FILE, {"key": key, "written_ns": time.time_ns(), "stamp": vault.stamp,
+                                     "today": vault.previous_today, "stats": stats})
     except OSError:
         pass  # a read-only vault simply has no cache
 
 
+def _write(path: Path, data: object) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cache.", suffix=".tmp")
+    with os.fdopen(fd, "wb") as out:
+        pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(tmp, path)
+
+
 def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = None,
          progress: Callable[[int], Callable[[int], None]] | None = None) -> Vault:
-    """Every note of the vault, summarized: from the cache where the note is unchanged, else parsed (on
-    `jobs` processes when there are many). `progress(total)` gives a callback told of each note parsed."""
-    cached, written_ns, stamp = _read_cache(root, config) if cache else ({}, 0, "")
-    notes: dict[str, Note] = {}
+    """Every note of the vault: from the cache where the note is unchanged, else parsed (on `jobs` processes
+    when there are many). `progress(total)` gives a callback told of each note parsed."""
+    index = _read_index(root, config) if cache else {}
+    known: dict[str, tuple[int, int, str]] = index.get("stats", {})
+    written_ns = index.get("written_ns", 0)
+    stats: dict[str, tuple[int, int, str]] = {}
     cold: list[tuple[str, str, int, int]] = []
+    failed: dict[str, Note] = {}
     for path, rel in discover(root, config.exclude):
         try:
             st = path.stat()
         except OSError as err:
-            notes[rel] = Note(rel, 0, 0, error=NoteError(rel, None, f"cannot read: {err.strerror}", "io"))
+            failed[rel] = Note(rel, 0, 0, error=NoteError(rel, None, f"cannot read: {err.strerror}", "io"))
+            stats[rel] = (0, 0, "")
             continue
-        old = cached.get(rel)
-        if old is not None and (old.size, old.mtime_ns) == (st.st_size, st.st_mtime_ns) and (
-                st.st_mtime_ns < written_ns - RACY_NS or _same_content(path, old)):
-            notes[rel] = old
+        old = known.get(rel)
+        if old is not None and old[:2] == (st.st_size, st.st_mtime_ns) and (
+                st.st_mtime_ns < written_ns - RACY_NS or _digest_of(path) == old[2]):
+            stats[rel] = old
         else:
             cold.append((str(path), rel, st.st_size, st.st_mtime_ns))
-    for note in _parse_all(cold, config, jobs, progress):
-        notes[note.rel] = note
-    vault = Vault(root, config, dict(sorted(notes.items())), stamp if not cold and len(notes) == len(cached) else "")
-    if cache and (cold or len(notes) != len(cached)):
+            stats[rel] = (st.st_size, st.st_mtime_ns, "")
+    parsed = {note.rel: note for note in _parse_all(cold, config, jobs, progress)}
+    parsed.update(failed)
+    for rel, note in parsed.items():
+        stats[rel] = (note.size, note.mtime_ns, note.digest)
+    changed = set(parsed) | (set(known) - set(stats))
+    key = _cache_key(config)
+    vault = Vault(
+        root, config, stats, parsed, changed,
+        stamp=index.get("stamp", "") if not changed else "",
+        previous_today=index.get("today", ""),
+        cached=(lambda: _read_shards(root, key)) if known else (lambda: {}),
+    )
+    if cache and changed:
         save(vault)
     return vault
 
 
-def _same_content(path: Path, note: Note) -> bool:
+def _digest_of(path: Path) -> str:
     try:
-        return digest(path.read_bytes()) == note.digest
+        return digest(path.read_bytes())
     except OSError:
-        return False
-
-
+        return ""
 def _parse_all(cold: list[tuple[str, str, int, int]], config: Config, jobs: int | None,
                progress: Callable[[int], Callable[[int], None]] | None) -> list[Note]:
     if not cold:

@@ -34,7 +34,7 @@ def test_same_report_with_and_without_cache_and_with_one_or_two_workers(vault, c
     assert not (vault / ".mdtracker").exists()
     assert _report(vault, capsys, "--no-cache", "--jobs", "2") == baseline
     assert _report(vault, capsys, "--jobs", "2") == baseline  # cold: writes the cache
-    assert (vault / ".mdtracker" / "cache.pickle").exists()
+    assert (vault / ".mdtracker" / "index.pickle").exists()
     assert _report(vault, capsys) == baseline  # warm: from the cache
     assert baseline["tasks"]["total"] > 3000
 
@@ -66,7 +66,7 @@ def test_new_and_deleted_notes_and_config_changes(tmp_path, capsys):
 def test_a_corrupt_cache_is_a_cold_run(tmp_path, capsys, garbage):
     (tmp_path / "a.md").write_text("- [x] a\n")
     _report(tmp_path, capsys)
-    (tmp_path / ".mdtracker" / "cache.pickle").write_bytes(garbage)
+    (tmp_path / ".mdtracker" / "index.pickle").write_bytes(garbage)
     assert _report(tmp_path, capsys)["tasks"]["done"] == 1
     assert capsys.readouterr().err == ""
 

@@ -1,0 +1,133 @@
+"""The benchmark: `python bench/run.py [--files 1000 10000] [--seed 1] [--repeat 3]`.
+
+For each vault size it generates a synthetic vault (bench/generate.py) and measures, each as a fresh
+`mdtracker` process (interpreter start included): cold sync (no cache), warm sync with nothing changed, warm
+sync after one note changed, check, report --json, and a cold sync on one core. Wall time, CPU time (user +
+system, all processes) and peak memory (the largest process). Beside them, the floors measured in the same
+run on the same files: reading every file, and markdown-it-py's parse of every file as mdtracker configures
+it (block level), on one core and on all cores. Prints the ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import generate  # noqa: E402
+
+MDTRACKER = [sys.executable, "-m", "mdtracker"]
+
+
+def measure(args: list[str], cwd: Path) -> tuple[float, float, float]:
+    """(wall s, CPU s, peak MB) of one command run in a process of its own, through a fresh wrapper."""
+    code = (
+        "import resource, subprocess, sys, time, json\n"
+        "t = time.perf_counter()\n"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "wall = time.perf_counter() - t\n"
+        "r = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps([wall, r.ru_utime + r.ru_stime, r.ru_maxrss / 1024]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=cwd, check=True)
+    wall, cpu, peak = __import__("json").loads(out.stdout)
+    return wall, cpu, peak
+
+
+def _parse_batch(paths: list[str]) -> int:
+    from mdtracker.parse import markdown_parser
+
+    md = markdown_parser()
+    return sum(len(md.parse(Path(p).read_text("utf-8"))) for p in paths)
+
+
+def floors(vault: Path) -> dict[str, float]:
+    from mdtracker.vault import discover
+
+    paths = [str(p) for p, _ in discover(vault)]
+    t = time.perf_counter()
+    for p in paths:
+        Path(p).read_bytes()
+    read = time.perf_counter() - t
+    t = time.perf_counter()
+    _parse_batch(paths)
+    one = time.perf_counter() - t
+    cores = os.cpu_count() or 1
+    t = time.perf_counter()
+    size = max(8, min(64, len(paths) // (cores * 8)))
+    with ProcessPoolExecutor(cores) as pool:
+        list(pool.map(_parse_batch, [paths[i:i + size] for i in range(0, len(paths), size)]))
+    many = time.perf_counter() - t
+    return {"read": read, "parse1": one, "parseN": many}
+
+
+def bench(files: int, seed: int, repeat: int) -> None:
+    folder = Path(tempfile.mkdtemp(prefix=f"mdtracker-bench-{files}-"))
+    try:
+        generate.generate(folder, files, seed)
+        subprocess.run([*MDTRACKER, "sync", str(folder)], stdout=subprocess.DEVNULL, check=True)  # regions fresh
+        size = sum(p.stat().st_size for p in folder.rglob("*.md")) / 1e6
+        floor = floors(folder)
+        rows: list[tuple[str, tuple[float, float, float]]] = []
+
+        def cold(*extra: str) -> tuple[float, float, float]:
+            shutil.rmtree(folder / ".mdtracker", ignore_errors=True)
+            return measure([*MDTRACKER, "sync", *extra, str(folder)], folder)
+
+        rows.append(("cold sync", _median([cold() for _ in range(repeat)])))
+        rows.append(("cold sync, 1 core", _median([cold("--jobs", "1") for _ in range(1)])))
+        cold()
+        measure([*MDTRACKER, "sync", str(folder)], folder)
+        rows.append(("warm sync, nothing changed",
+                     _median([measure([*MDTRACKER, "sync", str(folder)], folder) for _ in range(repeat)])))
+        changed = []
+        notes = sorted(folder.rglob("*.md"))
+        for n in range(repeat):
+            note = notes[(n * 7919) % len(notes)]
+            note.write_text(note.read_text("utf-8").replace("- [ ]", "- [x]", 1), "utf-8")
+            changed.append(measure([*MDTRACKER, "sync", str(folder)], folder))
+        rows.append(("warm sync, one note changed", _median(changed)))
+        rows.append(("check", _median([measure([*MDTRACKER, "check", str(folder)], folder) for _ in range(repeat)])))
+        rows.append(("report --json",
+                     _median([measure([*MDTRACKER, "report", "--json", str(folder)], folder) for _ in range(repeat)])))
+        cores = os.cpu_count() or 1
+        print(f"\n{files} notes, {size:.1f} MB, {cores} cores. Floors: read all files {floor['read']:.2f} s; "
+              f"markdown-it-py block parse {floor['parse1']:.2f} s on 1 core, {floor['parseN']:.2f} s on {cores}.")
+        print(f"{'':30} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}  ratio")
+        for name, (wall, cpu, peak) in rows:
+            ratio = f"{wall / floor['parseN']:.2f}x parse on {cores} cores" if name.startswith("cold sync") else ""
+            if name == "cold sync, 1 core":
+                ratio = f"{wall / floor['parse1']:.2f}x parse on 1 core"
+            print(f"{name:30} {wall:8.2f} {cpu:8.2f} {peak:8.0f}  {ratio}")
+        one_core = dict(rows)["cold sync, 1 core"][0]
+        print(f"{'':30} cold sync is {one_core / dict(rows)['cold sync'][0]:.2f}x faster than on one core")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _median(runs: list[tuple[float, float, float]]) -> tuple[float, float, float]:
+    return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), max(r[2] for r in runs))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--files", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
+    for files in args.files:
+        bench(files, args.seed, args.repeat)
+
+
+if __name__ == "__main__":
+    main()
