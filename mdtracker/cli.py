@@ -14,7 +14,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 
@@ -57,6 +57,9 @@ class Run:
 
     vault: Vault
     today: dt.date
+    cache: bool = True
+    dirty: list[str] = field(default_factory=list)  # notes rewritten by this run: parsed again next time
+    stamped: bool = False  # the fresh stamp changed: the cache index must be written
 
     @functools.cached_property
     def analysis(self) -> Analysis:
@@ -70,9 +73,14 @@ class Run:
         return bool(self.vault.stamp) and self.vault.stamp == self.vault.state(self.today)
 
     def mark_fresh(self) -> None:
+        """Every region was found fresh: remember the vault's state, so that the next run can stop early."""
         self.vault.stamp = self.vault.state(self.today)
         self.vault.previous_today = str(self.today)
-        save(self.vault)
+        self.stamped = True
+
+    def save(self) -> None:
+        if self.cache and (self.vault.changed or self.dirty or self.stamped):
+            save(self.vault, self.dirty)
 
 
 def _vault_command(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -89,7 +97,10 @@ def _vault_command(command: Callable[..., Any]) -> Callable[..., Any]:
                or config.today or dt.date.today())
         with _progress() as progress:
             loaded = load(root, config, cache=not no_cache, jobs=jobs, progress=progress)
-        return int(command(Run(loaded, day), **kwargs))
+        run = Run(loaded, day, cache=not no_cache)
+        code = int(command(run, **kwargs))
+        run.save()
+        return code
 
     wrapper = click.argument("vault", default=".", type=click.Path(path_type=Path))(wrapper)
     wrapper = click.option("--jobs", type=click.IntRange(min=1), metavar="N",
@@ -170,7 +181,7 @@ def sync_command(run: Run) -> int:
         written.append(o.path)
         click.echo(f"updated {o.path}: " + ", ".join(f"{c.what} (line {c.line})" for c in o.changes))
     if written:
-        save(run.vault, dirty=written)  # rewritten notes are parsed again next time
+        run.dirty = written
     elif not failed:
         click.echo("Every region is up to date.")
         run.mark_fresh()

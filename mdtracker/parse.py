@@ -152,10 +152,11 @@ class _Walk:
             parent = self.headings[parent].parent
         line = tok.map[0] + 1 if tok.map else 0
         self._close_heading_cookies(level)
-        percent = regions.cookie_at_end(inline.content)
+        percent = regions.cookie_at_end(inline.content) if "]" in inline.content else None
         if percent is not None:
             self.open_cookies.append((line, percent, len(self.tasks), level))
-        self.headings.append(Heading(line, level, recognize.strip_cookie(inline.content), parent))
+        text = recognize.strip_cookie(inline.content) if percent is not None else inline.content
+        self.headings.append(Heading(line, level, text, parent))
         self._score(line, inline.content)
         self._inline_markers(line, inline.content)
         self.group, self.label, self.group_lists = None, None, -1
@@ -168,7 +169,7 @@ class _Walk:
         lines = inline.content.split("\n")
         first_block = bool(self.items) and not self.items[-1].started
         is_task = first_block and self._task(start, lines[0])
-        if first_block:
+        if first_block and lines[0].endswith("]"):
             percent = regions.cookie_at_end(lines[0])
             if percent is not None:
                 self.items[-1].cookie = (start, percent, len(self.tasks))
@@ -208,7 +209,7 @@ class _Walk:
         parent = next((it.task for it in reversed(self.items[:-1]) if it.task is not None), None)
         self.items[-1].task = len(self.tasks)
         self.tasks.append(Task(
-            line=line, symbol=symbol, text=recognize.strip_cookie(rest).strip(), depth=len(self.items) - 1,
+            line=line, symbol=symbol, text=(recognize.strip_cookie(rest) if rest.endswith("]") else rest).strip(), depth=len(self.items) - 1,
             heading=self._heading_index(), group=self.group, tags=recognize.tags(rest) if "#" in rest else (),
             parent=parent, label=self.label, fields=recognize.inline_fields(rest) if "::" in rest else (), **dates,
         ))
@@ -432,12 +433,14 @@ class _Walk:
 
 
 def _cell(text: str) -> Cell:
+    """A table cell with the values it holds; cheap character tests spare most cells every pattern."""
     stripped = text.strip()
+    ascii_only = stripped.isascii()
     return Cell(
         text=stripped,
-        percent=recognize.percent(stripped),
-        fraction=recognize.fraction(stripped),
-        date=recognize.first_date(stripped),
-        status=recognize.status_mark(stripped),
-        placeholder=recognize.is_placeholder(stripped),
+        percent=recognize.percent(stripped) if "%" in stripped else None,
+        fraction=recognize.fraction(stripped) if "/" in stripped else None,
+        date=recognize.first_date(stripped) if len(stripped) >= 10 and "-" in stripped else None,
+        status=recognize.status_mark(stripped) if not ascii_only or ":" in stripped or "[" in stripped else None,
+        placeholder=(not stripped or stripped[0] in "-—–_.…?[tTnN") and recognize.is_placeholder(stripped),
     )

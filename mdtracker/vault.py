@@ -249,7 +249,8 @@ def _write(path: Path, data: object) -> None:
 def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = None,
          progress: Callable[[int], Callable[[int], None]] | None = None) -> Vault:
     """Every note of the vault: from the cache where the note is unchanged, else parsed (on `jobs` processes
-    when there are many). `progress(total)` gives a callback told of each note parsed."""
+    when there are many). `progress(total)` gives a callback told of each note parsed. The caller saves the
+    cache when its command is done (`save`)."""
     index = _read_index(root, config) if cache else {}
     known: dict[str, tuple[int, int, str]] = index.get("stats", {})
     written_ns = index.get("written_ns", 0)
@@ -282,8 +283,6 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
         previous_today=index.get("today", ""),
         cached=(lambda: _read_shards(root, key)) if known else (lambda: {}),
     )
-    if cache and changed:
-        save(vault)
     return vault
 
 
