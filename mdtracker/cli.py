@@ -58,7 +58,6 @@ class Run:
     vault: Vault
     today: dt.date
     cache: bool = True
-    dirty: list[str] = field(default_factory=list)  # notes rewritten by this run: parsed again next time
     stamped: bool = False  # the fresh stamp changed: the cache index must be written
 
     @functools.cached_property
@@ -70,17 +69,16 @@ class Run:
     @property
     def fresh(self) -> bool:
         """Nothing changed since a run found every region fresh: sync and check have nothing to do."""
-        return bool(self.vault.stamp) and self.vault.stamp == self.vault.state(self.today)
+        return self.cache and self.vault.is_fresh(self.today)
 
     def mark_fresh(self) -> None:
-        """Every region was found fresh: remember the vault's state, so that the next run can stop early."""
-        self.vault.stamp = self.vault.state(self.today)
-        self.vault.previous_today = str(self.today)
+        """Every region is fresh: remember the vault's state, so that the next run can stop early."""
+        self.vault.mark_fresh(self.today)
         self.stamped = True
 
     def save(self) -> None:
-        if self.cache and (self.vault.changed or self.dirty or self.stamped):
-            save(self.vault, self.dirty)
+        if self.cache and (self.vault.changed or self.stamped):
+            save(self.vault)
 
 
 def _vault_command(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -153,7 +151,7 @@ def _plan(run: Run) -> tuple[list[sync.Outcome], bool]:
     from mdtracker import sync
 
     vault = run.vault
-    outcomes = sync.plan(vault, run.analysis)
+    outcomes = sync.plan(vault, run.analysis, vault.to_replan(run.today) if run.cache else None)
     errors = [str(e) for e in vault.errors] + [str(o.error) for o in outcomes if o.error]
     for message in errors:
         _error(message)
@@ -179,12 +177,13 @@ def sync_command(run: Run) -> int:
             failed = True
             continue
         written.append(o.path)
+        if o.new_text is not None:
+            run.vault.refresh(o.path, o.new_text, o.new_raw)
         click.echo(f"updated {o.path}: " + ", ".join(f"{c.what} (line {c.line})" for c in o.changes))
-    if written:
-        run.dirty = written
-    elif not failed:
+    if not written and not failed:
         click.echo("Every region is up to date.")
-        run.mark_fresh()
+    if not failed:
+        run.mark_fresh()  # what it wrote is fresh by construction (sync is idempotent)
     return EXIT_ERROR if failed else EXIT_OK
 
 

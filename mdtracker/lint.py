@@ -19,7 +19,7 @@ class Fixed:
 def fix_mojibake(vault: Vault) -> tuple[list[Fixed], list[NoteError]]:
     """Repair certain mojibake in every note that has some; touch no other byte and no other note."""
     fixed, errors = [], []
-    for doc in vault.documents:
+    for doc in vault.rewritable():
         if not any(p.code == "mojibake" for p in doc.problems):
             continue
         try:

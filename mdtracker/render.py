@@ -41,6 +41,18 @@ def builtin_names() -> list[str]:
     return sorted(p.name[: -len(SUFFIX)] for p in builtin_folder().glob("*" + SUFFIX))
 
 
+# What a built-in region's output depends on besides the note itself: nothing (file), the date (day), or
+# the whole vault. A region of the vault's own templates may read anything: vault.
+_FILE_SCOPED = {"progress", "headings", "scores"}
+
+
+def scope_of(region: Region) -> str:
+    """`file`, `day` or `vault`: which changes can change the region's output."""
+    if region.name in _FILE_SCOPED and "scope" not in region.arguments:
+        return "file"
+    return "day" if region.name == "last-updated" else "vault"
+
+
 class RenderError(Exception):
     def __init__(self, line: int, message: str) -> None:
         super().__init__(message)
@@ -86,7 +98,6 @@ class Renderer:
 
     root: Path
     analysis: Analysis
-    documents: dict[str, Document]
 
     def __post_init__(self) -> None:
         loaders: list[jinja2.BaseLoader] = []

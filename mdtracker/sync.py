@@ -71,7 +71,7 @@ def outcome(vault: Vault, doc: Document, renderer: Renderer) -> Outcome:
     return Outcome(doc.path, note, new_text, tuple(changes))
 
 
-def plan(vault: Vault, analysis: Analysis) -> list[Outcome]:
-    """The outcome for every note that sync would touch, in path order."""
-    renderer = Renderer(vault.root, analysis, {d.path: d for d in vault.documents})
-    return [outcome(vault, doc, renderer) for doc in vault.documents if doc.managed or doc.marker_error]
+def plan(vault: Vault, analysis: Analysis, only: set[str] | None = None) -> list[Outcome]:
+    """The outcome for every note that sync would touch (of those in `only`), in path order."""
+    renderer = Renderer(vault.root, analysis)
+    return [outcome(vault, doc, renderer) for doc in vault.rewritable(only) if doc.managed or doc.marker_error]

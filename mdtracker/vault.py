@@ -16,7 +16,7 @@ import tempfile
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
 
@@ -58,33 +58,43 @@ def discover(root: Path, exclude: tuple[str, ...] = ()) -> list[tuple[Path, str]
 
 @dataclass(frozen=True)
 class Note:
-    """What is known of one note file: its stat, and its summary; its Document only where sync or lint --fix
-    will need it (regions, cookies, malformed markers, mojibake), to keep the cache small."""
+    """What is known of one note file: its stat, its summary, and what sync and lint --fix need to know of
+    it. The Document is kept in memory for this run only (where sync or lint --fix may need it), never in
+    the cache: a note is parsed again when it has to be rewritten."""
 
     rel: str
     size: int
     mtime_ns: int
     digest: str = ""
     summary: FileSummary | None = None
+    scopes: frozenset[str] = frozenset()  # what its regions and cookies depend on: file, day, vault
+    rewritable: bool = False  # sync or lint --fix may rewrite it (regions, cookies, bad markers, mojibake)
     document: Document | None = None
     error: NoteError | None = None
 
 
-def _keep_document(doc: Document) -> bool:
+def _rewritable(doc: Document) -> bool:
     return doc.managed or doc.marker_error or any(p.code == "mojibake" for p in doc.problems)
+
+
+def note_from(doc: Document, size: int, mtime_ns: int, config: Config) -> Note:
+    from mdtracker.analyze import summarize
+    from mdtracker.render import scope_of
+
+    keep = _rewritable(doc)
+    scopes = frozenset({scope_of(r) for r in doc.regions} | ({"file"} if doc.cookies else set()))
+    return Note(doc.path, size, mtime_ns, doc.digest, summarize(doc, config), scopes, keep, doc if keep else None)
 
 
 def read_and_summarize(path: Path, rel: str, size: int, mtime_ns: int, config: Config) -> Note:
     """Read, parse and summarize one note; a note that cannot be read becomes a Note with its error."""
-    from mdtracker.analyze import summarize
     from mdtracker.parse import parse
 
     try:
         text_note = read_note(path, rel)
     except NoteError as err:
         return Note(rel, size, mtime_ns, error=err)
-    doc = parse(text_note.text, rel, digest(text_note.raw))
-    return Note(rel, size, mtime_ns, doc.digest, summarize(doc, config), doc if _keep_document(doc) else None)
+    return note_from(parse(text_note.text, rel, digest(text_note.raw)), size, mtime_ns, config)
 
 
 _WORKER_CONFIG: Config | None = None
@@ -110,8 +120,7 @@ class Vault:
     stats: dict[str, tuple[int, int, str]]  # rel → (size, mtime_ns, digest) of every note, in path order
     parsed: dict[str, Note] = field(default_factory=dict)  # the notes parsed in this run
     changed: set[str] = field(default_factory=set)  # parsed in this run, or gone since the cache was written
-    stamp: str = ""  # the vault's state when a run last found every region fresh
-    previous_today: str = ""  # the day of that run
+    fresh: dict | None = None  # the state (stats, today, templates) in which a run last found all fresh
     cached: Callable[[], dict[str, Note]] = lambda: {}
     _notes: dict[str, Note] | None = None
 
@@ -130,10 +139,60 @@ class Vault:
             self._notes = notes
         return self._notes
 
-    @property
-    def documents(self) -> list[Document]:
-        """The Documents kept: the notes that sync or lint --fix may rewrite."""
-        return [n.document for n in self.notes.values() if n.document is not None]
+    def rewritable(self, only: set[str] | None = None) -> list[Document]:
+        """The Documents of the notes sync or lint --fix may rewrite (of those in `only`), parsed again from
+        disk where this run did not parse them."""
+        from mdtracker.parse import parse
+
+        docs = []
+        for rel, note in self.notes.items():
+            if not note.rewritable or (only is not None and rel not in only):
+                continue
+            doc = note.document
+            if doc is None:
+                try:
+                    text = read_note(self.root / rel, rel)
+                except NoteError:
+                    continue  # it will be reported when it is read again
+                doc = parse(text.text, rel, note.digest)  # the stat's digest: a changed file is a conflict
+            docs.append(doc)
+        return docs
+
+    def refresh(self, rel: str, raw_text: str, raw: bytes) -> None:
+        """A note this run rewrote: its new stat and summary, parsed from the text written."""
+        from mdtracker.parse import parse
+
+        st = (self.root / rel).stat()
+        note = note_from(parse(raw_text, rel, digest(raw)), st.st_size, st.st_mtime_ns, self.config)
+        self.notes[rel] = note
+        self.parsed[rel] = note
+        self.stats[rel] = (note.size, note.mtime_ns, note.digest)
+        self.changed.add(rel)
+
+    def is_fresh(self, today: object) -> bool:
+        """Nothing changed since a run found every region fresh."""
+        f = self.fresh
+        return (f is not None and f["stats"] == self.stats and f["today"] == str(today)
+                and f["templates"] == self.templates_state())
+
+    def to_replan(self, today: object) -> set[str] | None:
+        """The notes whose regions may have changed since the vault was last all fresh: the notes that
+        changed, those with regions on the whole vault (when anything changed) or on the day (when the day
+        did); None for every note (no fresh state known, or the vault's own templates changed)."""
+        f = self.fresh
+        if f is None or f["templates"] != self.templates_state():
+            return None
+        old, new = f["stats"], self.stats
+        changed = {rel for rel in new if old.get(rel) != new[rel]}
+        wide = set()
+        if changed or set(old) - set(new):
+            wide.add("vault")
+        if f["today"] != str(today):
+            wide |= {"vault", "day"}
+        return changed | {rel for rel, note in self.notes.items() if note.scopes & wide}
+
+    def mark_fresh(self, today: object) -> None:
+        self.fresh = {"stats": dict(self.stats), "today": str(today), "templates": self.templates_state()}
 
     @property
     def summaries(self) -> list[FileSummary]:
@@ -154,10 +213,6 @@ class Vault:
         templates = self.root / "templates"
         return sorted((p.name, p.stat().st_mtime_ns) for p in templates.glob("*.j2")) if templates.is_dir() else []
 
-    def state(self, today: object) -> str:
-        """What a run's result depends on: every note's stat, the vault's own templates, the config, today."""
-        notes = [(rel, size, mtime) for rel, (size, mtime, _) in self.stats.items()]
-        return digest(pickle.dumps((notes, self.templates_state(), self.config.fingerprint, str(today), __version__)))
 
 
 def open_root(path: Path) -> Path:
@@ -228,13 +283,13 @@ def save(vault: Vault, dirty: Iterable[str] = ()) -> None:
                 touched = set(range(SHARDS))
             notes = vault.notes
             for n in touched:
-                shard = {rel: note for rel, note in notes.items()
+                shard = {rel: replace(note, document=None) for rel, note in notes.items()
                          if _shard(rel) == n and rel not in skip and note.error is None}
                 _write(folder / f"notes-{n:02d}.pickle", {"key": key, "notes": shard})
         stats = {rel: stat for rel, stat in vault.stats.items()
                  if rel not in skip and not (vault.parsed.get(rel) and vault.parsed[rel].error)}
-        _write(folder / CACHE_FILE, {"key": key, "written_ns": time.time_ns(), "stamp": vault.stamp,
-                                     "today": vault.previous_today, "stats": stats})
+        fresh = vault.fresh if vault.fresh and not skip else None
+        _write(folder / CACHE_FILE, {"key": key, "written_ns": time.time_ns(), "fresh": fresh, "stats": stats})
     except OSError:
         pass  # a read-only vault simply has no cache
 
@@ -279,8 +334,7 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
     key = _cache_key(config)
     vault = Vault(
         root, config, stats, parsed, changed,
-        stamp=index.get("stamp", "") if not changed else "",
-        previous_today=index.get("today", ""),
+        fresh=index.get("fresh"),
         cached=(lambda: _read_shards(root, key)) if known else (lambda: {}),
     )
     return vault
