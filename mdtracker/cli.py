@@ -162,29 +162,56 @@ def _plan(run: Run) -> tuple[list[sync.Outcome], bool]:
 @_vault_command
 def sync_command(run: Run) -> int:
     """Regenerate every managed region and cookie in the vault."""
+    from mdtracker import sync
+
     if run.fresh:
         click.echo("Every region is up to date.")
         return EXIT_OK
-    outcomes, failed = _plan(run)
-    written: list[str] = []
-    for o in outcomes:
-        if not o.stale or o.note is None or o.new_raw is None:
-            continue
-        try:
-            write_note(o.note, o.new_raw, o.path)
-        except NoteError as err:
-            _error(str(err))
-            failed = True
-            continue
-        written.append(o.path)
-        if o.new_text is not None:
-            run.vault.refresh(o.path, o.new_text, o.new_raw)
+    applied = sync.apply(run.vault, run.today, incremental=run.cache)
+    for message in applied.errors:
+        _error(message)
+    for o in applied.written:
         click.echo(f"updated {o.path}: " + ", ".join(f"{c.what} (line {c.line})" for c in o.changes))
-    if not written and not failed:
+    if not applied.written and not applied.errors:
         click.echo("Every region is up to date.")
-    if not failed:
-        run.mark_fresh()  # what it wrote is fresh by construction (sync is idempotent)
-    return EXIT_ERROR if failed else EXIT_OK
+    run.stamped = True
+    return EXIT_ERROR if applied.errors else EXIT_OK
+
+
+@main.command("watch")
+@click.argument("vault", default=".", type=click.Path(path_type=Path))
+@click.option("--jobs", type=click.IntRange(min=1), metavar="N", help="Processes that parse changed notes.")
+@_common
+@click.pass_context
+def watch_command(ctx: click.Context, vault: Path, today: str | None, config_file: Path | None,
+                  jobs: int | None) -> int:
+    """Sync once, then keep regions fresh as notes change, until interrupted (Ctrl-C)."""
+    import threading
+
+    from mdtracker.watch import Watcher
+
+    outer = ctx.obj or {}
+    root = open_root(vault)
+    explicit = config_file or outer.get("config_file")
+    fixed = _date(today or outer.get("today"), "--today") or _date(os.environ.get("MDTRACKER_TODAY") or None,
+                                                                    "MDTRACKER_TODAY")
+    config = load_config(root, explicit)  # a broken config at the start is an error, as for sync
+
+    def day() -> dt.date:
+        current = watcher.config or config
+        return fixed or current.today or dt.date.today()
+
+    def say(message: str) -> None:
+        click.echo(f"{dt.datetime.now():%H:%M:%S} {message}")
+
+    watcher = Watcher(root, lambda: load_config(root, explicit), day, say, jobs, config)
+    say(f"watching {root} (Ctrl-C to stop)")
+    stop = threading.Event()
+    try:
+        watcher.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    return EXIT_OK
 
 
 @main.command("check")

@@ -6,12 +6,13 @@ writes; the caller decides.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from mdtracker.analyze import Analysis, status_of
 from mdtracker.config import Config
 from mdtracker.errors import NoteError
-from mdtracker.files import NoteText, digest, read_note
+from mdtracker.files import NoteText, digest, read_note, write_note
 from mdtracker.model import Document
 from mdtracker.regions import Change, Cookie, cookie_text, splice
 from mdtracker.render import RenderError, Renderer
@@ -75,3 +76,38 @@ def plan(vault: Vault, analysis: Analysis, only: set[str] | None = None) -> list
     """The outcome for every note that sync would touch (of those in `only`), in path order."""
     renderer = Renderer(vault.root, analysis)
     return [outcome(vault, doc, renderer) for doc in vault.rewritable(only) if doc.managed or doc.marker_error]
+
+
+@dataclass
+class Applied:
+    """What one sync did: the notes it rewrote (with what changed), and the errors it met."""
+
+    written: list[Outcome]
+    errors: list[str]
+
+
+def apply(vault: Vault, today: dt.date, incremental: bool = True) -> Applied:
+    """Sync the vault: regenerate what is stale and write it (`sync` and every step of `watch`).
+
+    With `incremental`, only the notes whose regions may have changed since the vault was last all fresh
+    are rendered. Rewritten notes are parsed again from what was written, and when nothing failed the
+    vault is remembered as fresh."""
+    from mdtracker.analyze import combine
+
+    analysis = combine(vault.summaries, vault.config, today, vault.error_problems)
+    outcomes = plan(vault, analysis, vault.to_replan(today) if incremental else None)
+    errors = [str(e) for e in vault.errors] + [str(o.error) for o in outcomes if o.error]
+    written = []
+    for o in outcomes:
+        if not o.stale or o.note is None or o.new_raw is None or o.new_text is None:
+            continue
+        try:
+            write_note(o.note, o.new_raw, o.path)
+        except NoteError as err:
+            errors.append(str(err))
+            continue
+        written.append(o)
+        vault.refresh(o.path, o.new_text, o.new_raw)
+    if not errors:
+        vault.mark_fresh(today)  # what was written is fresh by construction: sync is idempotent
+    return Applied(written, errors)

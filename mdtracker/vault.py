@@ -122,6 +122,7 @@ class Vault:
     changed: set[str] = field(default_factory=set)  # parsed in this run, or gone since the cache was written
     fresh: dict | None = None  # the state (stats, today, templates) in which a run last found all fresh
     cached: Callable[[], dict[str, Note]] = lambda: {}
+    loaded_ns: int = 0  # when the notes' stats were taken
     _notes: dict[str, Note] | None = None
 
     @property
@@ -302,13 +303,18 @@ def _write(path: Path, data: object) -> None:
 
 
 def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = None,
-         progress: Callable[[int], Callable[[int], None]] | None = None) -> Vault:
+         progress: Callable[[int], Callable[[int], None]] | None = None, previous: Vault | None = None) -> Vault:
     """Every note of the vault: from the cache where the note is unchanged, else parsed (on `jobs` processes
-    when there are many). `progress(total)` gives a callback told of each note parsed. The caller saves the
+    when there are many). `progress(total)` gives a callback told of each note parsed. `previous`, a Vault
+    this process loaded before with the same config (watch), serves as the cache. The caller saves the
     cache when its command is done (`save`)."""
-    index = _read_index(root, config) if cache else {}
+    if previous is not None:
+        index = {"stats": previous.stats, "written_ns": previous.loaded_ns, "fresh": previous.fresh}
+    else:
+        index = _read_index(root, config) if cache else {}
     known: dict[str, tuple[int, int, str]] = index.get("stats", {})
     written_ns = index.get("written_ns", 0)
+    loaded_ns = time.time_ns()
     stats: dict[str, tuple[int, int, str]] = {}
     cold: list[tuple[str, str, int, int]] = []
     failed: dict[str, Note] = {}
@@ -332,12 +338,13 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
         stats[rel] = (note.size, note.mtime_ns, note.digest)
     changed = set(parsed) | (set(known) - set(stats))
     key = _cache_key(config)
-    vault = Vault(
-        root, config, stats, parsed, changed,
-        fresh=index.get("fresh"),
-        cached=(lambda: _read_shards(root, key)) if known else (lambda: {}),
-    )
-    return vault
+    if previous is not None:
+        earlier = previous.notes
+        cached: Callable[[], dict[str, Note]] = lambda: earlier
+    else:
+        cached = (lambda: _read_shards(root, key)) if known else (lambda: {})
+    return Vault(root, config, stats, parsed, changed, fresh=index.get("fresh"), cached=cached,
+                 loaded_ns=loaded_ns)
 
 
 def _digest_of(path: Path) -> str:
