@@ -210,7 +210,8 @@ def combine(summaries: Iterable[FileSummary], config: Config, today: dt.date,
             found.setdefault(spec.name, (spec, f"{f.path}:{line}"))
     specs = [(spec, config.source or "config") for spec in config.domains] or list(found.values())
     every = _every(files)
-    overdue = [replace(o, days_overdue=(today - o.due).days) for o in every["dated"] if o.due < today]
+    overdue = [Overdue(o.path, o.line, o.kind, o.text, o.due, (today - o.due).days)
+               for o in every["dated"] if o.due < today]
     next_reviews = [replace(r, days_overdue=(today - r.due).days) for r in every["reviews"]]
     upcoming = sorted((r for r in next_reviews if r.days_overdue < 0), key=lambda r: (r.due, r.path, r.line))
     return Analysis(

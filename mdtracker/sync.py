@@ -78,6 +78,9 @@ def plan(vault: Vault, analysis: Analysis, only: set[str] | None = None) -> list
     return [outcome(vault, doc, renderer) for doc in vault.rewritable(only) if doc.managed or doc.marker_error]
 
 
+REFRESH_AT_MOST = 64  # rewritten notes parsed again at once; more are left for the next run
+
+
 @dataclass
 class Applied:
     """What one sync did: the notes it rewrote (with what changed), and the errors it met."""
@@ -107,7 +110,11 @@ def apply(vault: Vault, today: dt.date, incremental: bool = True) -> Applied:
             errors.append(str(err))
             continue
         written.append(o)
-        vault.refresh(o.path, o.new_text, o.new_raw)
-    if not errors:
-        vault.mark_fresh(today)  # what was written is fresh by construction: sync is idempotent
+    if len(written) <= REFRESH_AT_MOST:
+        for o in written:
+            vault.refresh(o.path, o.new_text or "", o.new_raw or b"")
+        if not errors:
+            vault.mark_fresh(today)  # what was written is fresh by construction: sync is idempotent
+    else:  # many notes rewritten (a first sync): the next run parses them again, on every core
+        vault.forget(o.path for o in written)
     return Applied(written, errors)

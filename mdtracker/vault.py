@@ -170,6 +170,14 @@ class Vault:
         self.stats[rel] = (note.size, note.mtime_ns, note.digest)
         self.changed.add(rel)
 
+    def forget(self, rels: Iterable[str]) -> None:
+        """Notes rewritten by this run and not parsed again: the cache leaves them out."""
+        for rel in rels:
+            self.stats.pop(rel, None)
+            self.notes.pop(rel, None)
+            self.changed.add(rel)
+        self.fresh = None
+
     def is_fresh(self, today: object) -> bool:
         """Nothing changed since a run found every region fresh."""
         f = self.fresh

@@ -83,3 +83,12 @@ def test_sync_after_sync_uses_the_fresh_stamp_and_a_change_ends_it(tmp_path, cap
     (tmp_path / "templates").mkdir()
     assert run(["sync", *TODAY, str(tmp_path)]) == 0
     assert note.read_text() == "# A [2/2]\n- [x] a\n- [x] b\n"
+
+
+def test_a_first_sync_of_many_notes_leaves_them_for_the_next_run(tmp_path, capsys):
+    generate.generate(tmp_path, 150, seed=3)  # every note has a stale cookie
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert capsys.readouterr().out.count("updated ") == 150
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "Every region is up to date.\n"
+    assert run(["check", *TODAY, "--no-cache", str(tmp_path)]) == 0
