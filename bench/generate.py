@@ -33,8 +33,9 @@ def note(rng: random.Random, n: int) -> str:
         out += ["<!-- mdtracker:begin progress -->", "<!-- mdtracker:end progress -->", ""]
     for section in range(rng.randint(3, 5)):
         out += [f"## {words(rng, 1, 4).title()}{' [%]' if rng.random() < 0.3 else ''}", ""]
-        for _ in range(rng.randint(3, 8)):
-            depth = rng.choice([0, 0, 0, 1, 1, 2])
+        depth = 0
+        for item in range(rng.randint(3, 8)):
+            depth = 0 if item == 0 else min(depth + 1, rng.choice([0, 0, 0, 1, 1, 2]))  # nested lists nest
             mark = rng.choice(MARKS)
             extra = f" 📅 {day(rng)}" if rng.random() < 0.2 else ""
             extra += f" ✅ {day(rng)}" if mark == "x" and rng.random() < 0.3 else ""

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -94,7 +95,7 @@ def bench(files: int, seed: int, repeat: int) -> None:
         notes = sorted(folder.rglob("*.md"))
         for n in range(repeat):
             note = notes[(n * 7919) % len(notes)]
-            note.write_text(note.read_text("utf-8").replace("- [ ]", "- [x]", 1), "utf-8")
+            note.write_text(re.sub(r"^(\s*)- \[ \]", r"\1- [x]", note.read_text("utf-8"), count=1, flags=re.M), "utf-8")
             changed.append(measure([*MDTRACKER, "sync", str(folder)], folder))
         rows.append(("warm sync, one note changed", _median(changed)))
         rows.append(("check", _median([measure([*MDTRACKER, "check", str(folder)], folder) for _ in range(repeat)])))
@@ -138,7 +139,9 @@ def watch_latency(files: int, seed: int, saves: int) -> None:
             note = notes[(n * 7919) % len(notes)]
             text = note.read_text("utf-8")
             first = text.splitlines()[6]  # the H1 with its cookie
-            new = text.replace("- [ ]", "- [x]", 1) if "- [ ]" in text else text.replace("- [x]", "- [ ]", 1)
+            new, found = re.subn(r"^(\s*)- \[ \]", r"\1- [x]", text, count=1, flags=re.M)
+            if not found:
+                new = re.sub(r"^(\s*)- \[x\]", r"\1- [ ]", text, count=1, flags=re.M)
             start = time.perf_counter()
             note.write_text(new, "utf-8")
             while True:
