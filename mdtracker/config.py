@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mdtracker import dates
 from mdtracker.errors import ConfigError
 
 STATUS_TYPES = ("todo", "in_progress", "done", "cancelled", "non_task")
@@ -169,15 +170,9 @@ class _Checker:
     def today(self, value: Any) -> dt.date | None:
         if value is None:
             return None
-        if isinstance(value, dt.datetime):
-            return value.date()
-        if isinstance(value, dt.date):
-            return value
-        if isinstance(value, str):
-            try:
-                return dt.date.fromisoformat(value)
-            except ValueError:
-                pass
+        day = dates.as_date(value)
+        if day is not None:
+            return day
         raise self.fail("today", f"today: expected a date YYYY-MM-DD, got {value!r}")
 
     def statuses(self, table: Any) -> dict[str, Status]:

@@ -64,3 +64,17 @@ def plan_day(text: str, at_start: bool = False) -> tuple[int | None, int] | None
 def from_plan_start(start: dt.date, week: int | None, day: int) -> dt.date:
     """Day 1 is the start date; Week W Day D is `start + 7(W−1) + (D−1)`."""
     return start + dt.timedelta(days=7 * ((week or 1) - 1) + day - 1)
+
+
+def as_date(value: object) -> dt.date | None:
+    """A date from a TOML or YAML value: a date, a datetime, or a `YYYY-MM-DD` string; else None."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None

@@ -127,7 +127,7 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
         table.add_column("due")
         table.add_column("late", justify="right", style="red")
         table.add_column("item", overflow="fold")
-        for o in a.overdue:
+        for o in sorted(a.overdue, key=lambda o: (-o.days_overdue, o.path, o.line)):  # most overdue first
             table.add_row(f"{o.path}:{o.line}", o.due.isoformat(), f"{o.days_overdue}d",
                           f"{o.kind}: {title_only(o.text)}" if o.kind != "task" else title_only(o.text))
         console.print(table)

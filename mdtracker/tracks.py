@@ -13,6 +13,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, replace
 
+from mdtracker import dates
 from mdtracker.counts import Counts, count
 from mdtracker.config import Config
 from mdtracker.model import Document, Problem
@@ -69,24 +70,11 @@ class Track:
         return next((d for d in self.days if d.day == self.today), None)
 
 
-def _date(value: object) -> dt.date | None:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            return None
-    return None
-
-
 def track(doc: Document, config: Config) -> tuple[Track | None, list[Problem]]:
     meta = doc.front_matter
     if "track" not in meta:
         return None, []
-    start = _date(meta.get("start"))
+    start = dates.as_date(meta.get("start"))
     if start is None:
         return None, [Problem(doc.path, 1, "bad-date", f"track start {meta.get('start')!r} is not a date YYYY-MM-DD")]
     accel = meta.get("acceleration_days", 0)
