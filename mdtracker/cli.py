@@ -82,7 +82,9 @@ class Run:
 
 
 def _vault_command(command: Callable[..., Any]) -> Callable[..., Any]:
-    """A command on a vault: VAULT argument, the common options, and the vault loaded for it."""
+    """A command on a vault: VAULT argument, the common options, and the vault loaded for it (for sync and
+    check, with the notes that need nothing but themselves transformed as they are parsed)."""
+    rewrites = command.__name__ in ("sync_command", "check_command")
 
     @functools.wraps(command)
     def wrapper(ctx: click.Context, vault: Path, today: str | None, config_file: Path | None, no_cache: bool,
@@ -94,7 +96,8 @@ def _vault_command(command: Callable[..., Any]) -> Callable[..., Any]:
                or _date(os.environ.get("MDTRACKER_TODAY") or None, "MDTRACKER_TODAY")
                or config.today or dt.date.today())
         with _progress() as progress:
-            loaded = load(root, config, cache=not no_cache, jobs=jobs, progress=progress)
+            loaded = load(root, config, cache=not no_cache, jobs=jobs, progress=progress,
+                          plan_for=day if rewrites else None)
         run = Run(loaded, day, cache=not no_cache)
         code = int(command(run, **kwargs))
         run.save()

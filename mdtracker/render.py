@@ -46,9 +46,16 @@ def builtin_names() -> list[str]:
 _FILE_SCOPED = {"progress", "headings", "scores"}
 
 
-def scope_of(region: Region) -> str:
-    """`file`, `day` or `vault`: which changes can change the region's output."""
-    if region.name in _FILE_SCOPED and "scope" not in region.arguments:
+def own_templates(root: Path) -> frozenset[str]:
+    """The names of the vault's own templates (`templates/NAME.md.j2`)."""
+    folder = root / VAULT_TEMPLATES
+    return frozenset(p.name[: -len(SUFFIX)] for p in folder.glob("*" + SUFFIX)) if folder.is_dir() else frozenset()
+
+
+def scope_of(region: Region, own: frozenset[str] = frozenset()) -> str:
+    """`file`, `day` or `vault`: which changes can change the region's output (`own`: the names of the
+    vault's own templates, which may read anything)."""
+    if region.name in _FILE_SCOPED and "scope" not in region.arguments and region.name not in own:
         return "file"
     return "day" if region.name == "last-updated" else "vault"
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from mdtracker.analyze import Analysis, status_of
+from mdtracker.analyze import Analysis, FileSummary, status_of
 from mdtracker.config import Config
 from mdtracker.errors import NoteError
 from mdtracker.files import NoteText, digest, read_note, write_note
 from mdtracker.model import Document
 from mdtracker.regions import Change, Cookie, cookie_text, splice
 from mdtracker.render import RenderError, Renderer
-from mdtracker.vault import Vault
+from mdtracker.vault import Setting, Vault
 
 
 @dataclass(frozen=True)
@@ -73,9 +73,28 @@ def outcome(vault: Vault, doc: Document, renderer: Renderer) -> Outcome:
 
 
 def plan(vault: Vault, analysis: Analysis, only: set[str] | None = None) -> list[Outcome]:
-    """The outcome for every note that sync would touch (of those in `only`), in path order."""
+    """The outcome for every note that sync would touch (of those in `only`), in path order: worked out
+    where the note was parsed if it could be (see `preplan`), else here."""
     renderer = Renderer(vault.root, analysis)
-    return [outcome(vault, doc, renderer) for doc in vault.rewritable(only) if doc.managed or doc.marker_error]
+    found = [outcome(vault, doc, renderer) for doc in vault.rewritable(only) if doc.managed or doc.marker_error]
+    found += [n.outcome for rel, n in vault.notes.items() if n.outcome is not None and (only is None or rel in only)]
+    return sorted(found, key=lambda o: o.path)
+
+
+def preplan(text: NoteText, doc: Document, summary: FileSummary | None, setting: Setting) -> Outcome | None:
+    """The outcome of a note whose regions and cookies depend on nothing but the note itself, worked out
+    without the rest of the vault; None when that cannot be done here (the vault's turn will tell why)."""
+    from mdtracker.analyze import combine
+
+    assert setting.today is not None and summary is not None
+    renderer = Renderer(setting.root, combine([summary], setting.config, setting.today))
+    try:
+        new_text, changes = transform(text, doc, renderer, setting.config)
+    except RenderError:
+        return None
+    if new_text == text.text:
+        return Outcome(doc.path)  # fresh: no bytes need to travel
+    return Outcome(doc.path, text, new_text, tuple(changes))
 
 
 REFRESH_AT_MOST = 64  # rewritten notes parsed again at once; more are left for the next run

@@ -9,6 +9,7 @@ A cache that is missing, corrupt or from another version is a cold run, never an
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import os
 import pickle
@@ -28,7 +29,9 @@ from mdtracker.files import digest, read_note
 
 if TYPE_CHECKING:  # the parser and the analysis are imported only when a note has to be parsed
     from mdtracker.analyze import FileSummary
+    from mdtracker.files import NoteText
     from mdtracker.model import Document, Problem
+    from mdtracker.sync import Outcome
 
 # Folders that never hold the user's notes. Hidden folders (`.trash`, `.vscode`, …) are skipped too.
 SKIPPED_FOLDERS = frozenset({".git", ".obsidian", ".mdtracker", "node_modules"})
@@ -71,22 +74,43 @@ class Note:
     rewritable: bool = False  # sync or lint --fix may rewrite it (regions, cookies, bad markers, mojibake)
     document: Document | None = None
     error: NoteError | None = None
+    outcome: Outcome | None = None  # sync's outcome, worked out where the note was parsed (see Setting)
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What parsing a note needs besides the note: the config; and for sync and check, `today` and the
+    vault's own templates, so that a note whose regions depend on nothing but the note itself is transformed
+    right where it is parsed (on a worker) and only its outcome travels back, not its Document."""
+
+    config: Config
+    root: Path = Path(".")
+    today: dt.date | None = None
+    own: frozenset[str] = frozenset()
 
 
 def _rewritable(doc: Document) -> bool:
     return doc.managed or doc.marker_error or any(p.code == "mojibake" for p in doc.problems)
 
 
-def note_from(doc: Document, size: int, mtime_ns: int, config: Config) -> Note:
+def note_from(doc: Document, size: int, mtime_ns: int, setting: Setting, text: NoteText | None = None) -> Note:
     from mdtracker.analyze import summarize
     from mdtracker.render import scope_of
 
     keep = _rewritable(doc)
-    scopes = frozenset({scope_of(r) for r in doc.regions} | ({"file"} if doc.cookies else set()))
-    return Note(doc.path, size, mtime_ns, doc.digest, summarize(doc, config), scopes, keep, doc if keep else None)
+    scopes = frozenset({scope_of(r, setting.own) for r in doc.regions} | ({"file"} if doc.cookies else set()))
+    note = Note(doc.path, size, mtime_ns, doc.digest, summarize(doc, setting.config), scopes, keep,
+                doc if keep else None)
+    if setting.today is not None and text is not None and keep and scopes <= {"file"} and not doc.marker_error:
+        from mdtracker.sync import preplan
+
+        outcome = preplan(text, doc, note.summary, setting)
+        if outcome is not None:
+            return replace(note, document=None, outcome=outcome)
+    return note
 
 
-def read_and_summarize(path: Path, rel: str, size: int, mtime_ns: int, config: Config) -> Note:
+def read_and_summarize(path: Path, rel: str, size: int, mtime_ns: int, setting: Setting) -> Note:
     """Read, parse and summarize one note; a note that cannot be read becomes a Note with its error."""
     from mdtracker.parse import parse
 
@@ -94,20 +118,20 @@ def read_and_summarize(path: Path, rel: str, size: int, mtime_ns: int, config: C
         text_note = read_note(path, rel)
     except NoteError as err:
         return Note(rel, size, mtime_ns, error=err)
-    return note_from(parse(text_note.text, rel, digest(text_note.raw)), size, mtime_ns, config)
+    return note_from(parse(text_note.text, rel, digest(text_note.raw)), size, mtime_ns, setting, text_note)
 
 
-_WORKER_CONFIG: Config | None = None
+_WORKER_SETTING: Setting | None = None
 
 
-def _init_worker(config: Config) -> None:
-    global _WORKER_CONFIG
-    _WORKER_CONFIG = config
+def _init_worker(setting: Setting) -> None:
+    global _WORKER_SETTING
+    _WORKER_SETTING = setting
 
 
 def _work(batch: list[tuple[str, str, int, int]]) -> list[Note]:
-    assert _WORKER_CONFIG is not None
-    return [read_and_summarize(Path(path), rel, size, mtime, _WORKER_CONFIG) for path, rel, size, mtime in batch]
+    assert _WORKER_SETTING is not None
+    return [read_and_summarize(Path(path), rel, size, mtime, _WORKER_SETTING) for path, rel, size, mtime in batch]
 
 
 @dataclass
@@ -134,7 +158,7 @@ class Vault:
                 note = self.parsed.get(rel) or cached.get(rel)
                 if note is None:  # a cache shard lost or damaged: parse the note now
                     size, mtime, _ = self.stats[rel]
-                    note = read_and_summarize(self.root / rel, rel, size, mtime, self.config)
+                    note = read_and_summarize(self.root / rel, rel, size, mtime, Setting(self.config, self.root))
                     self.changed.add(rel)
                 notes[rel] = note
             self._notes = notes
@@ -147,7 +171,7 @@ class Vault:
 
         docs = []
         for rel, note in self.notes.items():
-            if not note.rewritable or (only is not None and rel not in only):
+            if not note.rewritable or note.outcome is not None or (only is not None and rel not in only):
                 continue
             doc = note.document
             if doc is None:
@@ -163,8 +187,11 @@ class Vault:
         """A note this run rewrote: its new stat and summary, parsed from the text written."""
         from mdtracker.parse import parse
 
+        from mdtracker.render import own_templates
+
         st = (self.root / rel).stat()
-        note = note_from(parse(raw_text, rel, digest(raw)), st.st_size, st.st_mtime_ns, self.config)
+        setting = Setting(self.config, self.root, None, own_templates(self.root))
+        note = note_from(parse(raw_text, rel, digest(raw)), st.st_size, st.st_mtime_ns, setting)
         self.notes[rel] = note
         self.parsed[rel] = note
         self.stats[rel] = (note.size, note.mtime_ns, note.digest)
@@ -292,7 +319,7 @@ def save(vault: Vault, dirty: Iterable[str] = ()) -> None:
                 touched = set(range(SHARDS))
             notes = vault.notes
             for n in touched:
-                shard = {rel: replace(note, document=None) for rel, note in notes.items()
+                shard = {rel: replace(note, document=None, outcome=None) for rel, note in notes.items()
                          if _shard(rel) == n and rel not in skip and note.error is None}
                 _write(folder / f"notes-{n:02d}.pickle", {"key": key, "notes": shard})
         stats = {rel: stat for rel, stat in vault.stats.items()
@@ -311,11 +338,16 @@ def _write(path: Path, data: object) -> None:
 
 
 def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = None,
-         progress: Callable[[int], Callable[[int], None]] | None = None, previous: Vault | None = None) -> Vault:
+         progress: Callable[[int], Callable[[int], None]] | None = None, previous: Vault | None = None,
+         plan_for: dt.date | None = None) -> Vault:
     """Every note of the vault: from the cache where the note is unchanged, else parsed (on `jobs` processes
     when there are many). `progress(total)` gives a callback told of each note parsed. `previous`, a Vault
-    this process loaded before with the same config (watch), serves as the cache. The caller saves the
-    cache when its command is done (`save`)."""
+    this process loaded before with the same config (watch), serves as the cache. With `plan_for` (sync and
+    check), notes whose regions depend on nothing but themselves are transformed for that day as they are
+    parsed. The caller saves the cache when its command is done (`save`)."""
+    from mdtracker.render import own_templates
+
+    setting = Setting(config, root, plan_for, own_templates(root))
     if previous is not None:
         index = {"stats": previous.stats, "written_ns": previous.loaded_ns, "fresh": previous.fresh}
     else:
@@ -340,7 +372,7 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
         else:
             cold.append((str(path), rel, st.st_size, st.st_mtime_ns))
             stats[rel] = (st.st_size, st.st_mtime_ns, "")
-    parsed = {note.rel: note for note in _parse_all(cold, config, jobs, progress)}
+    parsed = {note.rel: note for note in _parse_all(cold, setting, jobs, progress)}
     parsed.update(failed)
     for rel, note in parsed.items():
         stats[rel] = (note.size, note.mtime_ns, note.digest)
@@ -360,7 +392,7 @@ def _digest_of(path: Path) -> str:
         return digest(path.read_bytes())
     except OSError:
         return ""
-def _parse_all(cold: list[tuple[str, str, int, int]], config: Config, jobs: int | None,
+def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: int | None,
                progress: Callable[[int], Callable[[int], None]] | None) -> list[Note]:
     if not cold:
         return []
@@ -369,13 +401,13 @@ def _parse_all(cold: list[tuple[str, str, int, int]], config: Config, jobs: int 
     if workers <= 1:
         out = []
         for path, rel, size, mtime in cold:
-            out.append(read_and_summarize(Path(path), rel, size, mtime, config))
+            out.append(read_and_summarize(Path(path), rel, size, mtime, setting))
             tick(1)
         return out
     size = max(8, min(64, len(cold) // (workers * 8)))
     batches = [cold[i:i + size] for i in range(0, len(cold), size)]
     out = []
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(config,)) as pool:
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(setting,)) as pool:
         for done in pool.map(_work, batches):
             out.extend(done)
             tick(len(done))
