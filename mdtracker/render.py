@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.resources
+import functools
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,6 +100,24 @@ def number(value: float | None) -> str:
     return f"{value:g}"
 
 
+@functools.lru_cache(maxsize=8)
+def _environment(root: Path, has_own: bool) -> SandboxedEnvironment:
+    """The sandboxed Jinja2 environment of a vault (its own templates first), made once per process."""
+    loaders: list[jinja2.BaseLoader] = []
+    own = root / VAULT_TEMPLATES
+    if has_own:
+        loaders.append(jinja2.FileSystemLoader(own))
+    loaders.append(jinja2.FileSystemLoader(builtin_folder()))
+    env = SandboxedEnvironment(
+        loader=jinja2.ChoiceLoader(loaders), autoescape=False, keep_trailing_newline=False,
+        trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
+    )
+    env.filters.update(percent=percent, bar=bar, add_days=add_days, number=number, title_only=recognize.title_only)
+    env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
+    env.globals.update(days_between=days_between)
+    return env
+
+
 @dataclass
 class Renderer:
     """Renders the regions of one vault for one analysis."""
@@ -107,18 +126,7 @@ class Renderer:
     analysis: Analysis
 
     def __post_init__(self) -> None:
-        loaders: list[jinja2.BaseLoader] = []
-        own = self.root / VAULT_TEMPLATES
-        if own.is_dir():
-            loaders.append(jinja2.FileSystemLoader(own))
-        loaders.append(jinja2.FileSystemLoader(builtin_folder()))
-        self.env = SandboxedEnvironment(
-            loader=jinja2.ChoiceLoader(loaders), autoescape=False, keep_trailing_newline=False,
-            trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
-        )
-        self.env.filters.update(percent=percent, bar=bar, add_days=add_days, number=number, title_only=recognize.title_only)
-        self.env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
-        self.env.globals.update(days_between=days_between, counts=self.counts)
+        self.env = _environment(self.root, (self.root / VAULT_TEMPLATES).is_dir())
         self.files = {f.path: f for f in self.analysis.files}
 
     def counts(self, scope: str | None = None) -> Counts:
@@ -146,6 +154,7 @@ class Renderer:
             "args": region.arguments,
             "region": region,
             "today": self.analysis.today,
+            "counts": self.counts,
         }
         try:
             return template.render(context)
