@@ -81,11 +81,13 @@ class Run:
             save(self.vault)
 
 
-def _vault_command(command: Callable[..., Any]) -> Callable[..., Any]:
-    """A command on a vault: VAULT argument, the common options, and the vault loaded for it (for sync and
-    check, with the notes that need nothing but themselves transformed as they are parsed)."""
-    rewrites = command.__name__ in ("sync_command", "check_command")
+def _vault_command(rewrites: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A command on a vault: VAULT argument, the common options, and the vault loaded for it (for commands
+    that rewrite regions, with the notes that need nothing but themselves transformed as they are parsed)."""
+    return functools.partial(_on_vault, rewrites=rewrites)
 
+
+def _on_vault(command: Callable[..., Any], rewrites: bool) -> Callable[..., Any]:
     @functools.wraps(command)
     def wrapper(ctx: click.Context, vault: Path, today: str | None, config_file: Path | None, no_cache: bool,
                 jobs: int | None, **kwargs: Any) -> int:
@@ -162,7 +164,7 @@ def _plan(run: Run) -> tuple[list[sync.Outcome], bool]:
 
 
 @main.command("sync")
-@_vault_command
+@_vault_command(rewrites=True)
 def sync_command(run: Run) -> int:
     """Regenerate every managed region and cookie in the vault."""
     from mdtracker import sync
@@ -219,7 +221,7 @@ def watch_command(ctx: click.Context, vault: Path, today: str | None, config_fil
 
 @main.command("check")
 @click.option("--diff", is_flag=True, help="Print a unified diff of what sync would change.")
-@_vault_command
+@_vault_command(rewrites=True)
 def check_command(run: Run, diff: bool) -> int:
     """Change nothing; list every region that is out of date."""
     if run.fresh:
@@ -241,7 +243,7 @@ def check_command(run: Run, diff: bool) -> int:
 
 @main.command("report")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report (SPEC §6).")
-@_vault_command
+@_vault_command()
 def report_command(run: Run, as_json: bool) -> int:
     """Summarize progress, readiness and what is overdue."""
     from mdtracker import report
@@ -250,7 +252,9 @@ def report_command(run: Run, as_json: bool) -> int:
     for err in vault.errors:
         _error(str(err))
     if as_json:
-        click.echo(json.dumps(report.as_json(analysis), ensure_ascii=False, indent=2))
+        out = sys.stdout
+        json.dump(report.as_json(analysis), out, ensure_ascii=False, indent=2)  # streamed, not one big string
+        out.write("\n")
     else:
         report.print_summary(analysis, _console(), vault.root.resolve().name or str(vault.root))
     return EXIT_ERROR if vault.errors else EXIT_OK
@@ -258,7 +262,7 @@ def report_command(run: Run, as_json: bool) -> int:
 
 @main.command("lint")
 @click.option("--fix", is_flag=True, help="Repair what is safe to repair (mojibake) in place.")
-@_vault_command
+@_vault_command()
 def lint_command(run: Run, fix: bool) -> int:
     """List problems as `path:line: CODE message`."""
     from mdtracker import lint
