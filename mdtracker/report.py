@@ -16,6 +16,7 @@ from mdtracker.counts import Counts
 from mdtracker.recognize import title_only
 
 SCHEMA_VERSION = 1
+ROWS = 40  # rows a terminal list shows; the JSON report has them all
 
 
 def _num(value: float | None) -> float | int | None:
@@ -127,7 +128,10 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
         table.add_column("due")
         table.add_column("late", justify="right", style="red")
         table.add_column("item", overflow="fold")
-        for o in sorted(a.overdue, key=lambda o: (-o.days_overdue, o.path, o.line)):  # most overdue first
+        late = sorted(a.overdue, key=lambda o: (-o.days_overdue, o.path, o.line))  # most overdue first
+        if len(late) > ROWS:
+            table.caption = f"… and {len(late) - ROWS} more (report --json lists them all)"
+        for o in late[:ROWS]:
             table.add_row(f"{o.path}:{o.line}", o.due.isoformat(), f"{o.days_overdue}d",
                           f"{o.kind}: {title_only(o.text)}" if o.kind != "task" else title_only(o.text))
         console.print(table)
@@ -138,7 +142,9 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
         table.add_column("review", justify="right")
         table.add_column("due")
         table.add_column("topic", overflow="fold")
-        for r in a.reviews.due:
+        if len(a.reviews.due) > ROWS:
+            table.caption = f"… and {len(a.reviews.due) - ROWS} more (report --json lists them all)"
+        for r in a.reviews.due[:ROWS]:
             table.add_row(f"{r.path}:{r.line}", str(r.review), r.due.isoformat(), title_only(r.text))
         console.print(table)
     if a.tracks:
@@ -172,10 +178,13 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
         table.add_column("done", justify="right")
         table.add_column("")
         table.add_column("", justify="right")
-        for f in a.files:
+        with_tasks = [f for f in a.files if f.counts.total - f.counts.cancelled - f.counts.non_task]
+        for f in with_tasks[:ROWS]:
             counted = f.counts.total - f.counts.cancelled - f.counts.non_task
-            if counted:
-                table.add_row(f.path, f"{f.counts.done}/{counted}", _bar(f.counts.progress), _pct(f.counts.progress))
+            table.add_row(f.path, f"{f.counts.done}/{counted}", _bar(f.counts.progress), _pct(f.counts.progress))
+        if len(with_tasks) > ROWS:
+            table.add_row(Text(f"… and {len(with_tasks) - ROWS} more notes (report --json lists them all)",
+                               style="dim"), "", "", "")
         table.add_row(Text("all notes", style="bold"), f"{c.done}/{c.total - c.cancelled - c.non_task}",
                       _bar(a.progress), _pct(a.progress))
         console.print(table)
