@@ -156,7 +156,7 @@ def _plan(run: Run) -> tuple[list[sync.Outcome], bool]:
     from mdtracker import sync
 
     vault = run.vault
-    outcomes = sync.plan(vault, run.analysis, vault.to_replan(run.today) if run.cache else None)
+    outcomes = sync.plan(vault, lambda: run.analysis, vault.to_replan(run.today) if run.cache else None)
     errors = [str(e) for e in vault.errors] + [str(o.error) for o in outcomes if o.error]
     for message in errors:
         _error(message)

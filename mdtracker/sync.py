@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Callable
 
 from mdtracker.analyze import Analysis, FileSummary, status_of
 from mdtracker.config import Config
@@ -55,7 +56,7 @@ def transform(note: NoteText, doc: Document, renderer: Renderer, config: Config)
     return splice(note.text, rendered, cookies)
 
 
-def outcome(vault: Vault, doc: Document, renderer: Renderer) -> Outcome:
+def outcome(vault: Vault, doc: Document, renderer: Renderer | None) -> Outcome:
     if doc.marker_error:
         first = next(p for p in doc.problems if p.code == "marker")
         return Outcome(doc.path, error=NoteError(doc.path, first.line, first.message + "; note left untouched", "marker"))
@@ -65,6 +66,7 @@ def outcome(vault: Vault, doc: Document, renderer: Renderer) -> Outcome:
         return Outcome(doc.path, error=err)
     if doc.digest and digest(note.raw) != doc.digest:
         return Outcome(doc.path, error=NoteError(doc.path, None, "changed while it was being read; not written (run again)", "conflict"))
+    assert renderer is not None
     try:
         new_text, changes = transform(note, doc, renderer, vault.config)
     except RenderError as err:
@@ -72,12 +74,14 @@ def outcome(vault: Vault, doc: Document, renderer: Renderer) -> Outcome:
     return Outcome(doc.path, note, new_text, tuple(changes))
 
 
-def plan(vault: Vault, analysis: Analysis, only: set[str] | None = None) -> list[Outcome]:
+def plan(vault: Vault, analysis: Callable[[], Analysis], only: set[str] | None = None) -> list[Outcome]:
     """The outcome for every note that sync would touch (of those in `only`), in path order: worked out
-    where the note was parsed if it could be (see `preplan`), else here."""
-    renderer = Renderer(vault.root, analysis)
-    found = [outcome(vault, doc, renderer) for doc in vault.rewritable(only) if doc.managed or doc.marker_error]
-    found += [n.outcome for rel, n in vault.notes.items() if n.outcome is not None and (only is None or rel in only)]
+    where the note was parsed if it could be (see `preplan`), else here. The vault's analysis is asked for
+    only if a note needs it."""
+    docs = [doc for doc in vault.rewritable(only) if doc.managed or doc.marker_error]
+    renderer = Renderer(vault.root, analysis()) if any(d.managed and not d.marker_error for d in docs) else None
+    found = [outcome(vault, doc, renderer) for doc in docs]
+    found += [n.outcome for rel, n in vault.parsed.items() if n.outcome is not None and (only is None or rel in only)]
     return sorted(found, key=lambda o: o.path)
 
 
@@ -116,7 +120,9 @@ def apply(vault: Vault, today: dt.date, incremental: bool = True) -> Applied:
     vault is remembered as fresh."""
     from mdtracker.analyze import combine
 
-    analysis = combine(vault.summaries, vault.config, today, vault.error_problems)
+    def analysis() -> Analysis:
+        return combine(vault.summaries, vault.config, today, vault.error_problems)
+
     outcomes = plan(vault, analysis, vault.to_replan(today) if incremental else None)
     errors = [str(e) for e in vault.errors] + [str(o.error) for o in outcomes if o.error]
     written = []

@@ -147,6 +147,7 @@ class Vault:
     fresh: dict | None = None  # the state (stats, today, templates) in which a run last found all fresh
     cached: Callable[[], dict[str, Note]] = lambda: {}
     loaded_ns: int = 0  # when the notes' stats were taken
+    wide: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions on the day or vault
     _notes: dict[str, Note] | None = None
 
     @property
@@ -166,12 +167,19 @@ class Vault:
 
     def rewritable(self, only: set[str] | None = None) -> list[Document]:
         """The Documents of the notes sync or lint --fix may rewrite (of those in `only`), parsed again from
-        disk where this run did not parse them."""
+        disk where this run did not parse them. With `only`, the cached notes are not even read: a note in
+        `only` that this run did not parse is one with regions on the day or the vault."""
         from mdtracker.parse import parse
 
+        if only is None:
+            candidates = list(self.notes.values())
+        else:
+            candidates = [self.parsed[rel] if rel in self.parsed else Note(rel, 0, 0, self.stats[rel][2], rewritable=True)
+                          for rel in sorted(only) if rel in self.stats]
         docs = []
-        for rel, note in self.notes.items():
-            if not note.rewritable or note.outcome is not None or (only is not None and rel not in only):
+        for note in candidates:
+            rel = note.rel
+            if not note.rewritable or note.outcome is not None:
                 continue
             doc = note.document
             if doc is None:
@@ -192,7 +200,8 @@ class Vault:
         st = (self.root / rel).stat()
         setting = Setting(self.config, self.root, None, own_templates(self.root))
         note = note_from(parse(raw_text, rel, digest(raw)), st.st_size, st.st_mtime_ns, setting)
-        self.notes[rel] = note
+        if self._notes is not None:
+            self._notes[rel] = note
         self.parsed[rel] = note
         self.stats[rel] = (note.size, note.mtime_ns, note.digest)
         self.changed.add(rel)
@@ -201,7 +210,9 @@ class Vault:
         """Notes rewritten by this run and not parsed again: the cache leaves them out."""
         for rel in rels:
             self.stats.pop(rel, None)
-            self.notes.pop(rel, None)
+            self.parsed.pop(rel, None)
+            if self._notes is not None:
+                self._notes.pop(rel, None)
             self.changed.add(rel)
         self.fresh = None
 
@@ -225,7 +236,13 @@ class Vault:
             wide.add("vault")
         if f["today"] != str(today):
             wide |= {"vault", "day"}
-        return changed | {rel for rel, note in self.notes.items() if note.scopes & wide}
+        return changed | {rel for rel, scopes in self.wide_scopes().items() if scopes & wide}
+
+    def wide_scopes(self) -> dict[str, frozenset[str]]:
+        """The notes with regions on the day or the whole vault (kept in the cache's index)."""
+        scopes = {rel: s for rel, s in self.wide.items() if rel in self.stats and rel not in self.parsed}
+        scopes.update({rel: n.scopes - {"file"} for rel, n in self.parsed.items() if n.scopes - {"file"}})
+        return scopes
 
     def mark_fresh(self, today: object) -> None:
         self.fresh = {"stats": dict(self.stats), "today": str(today), "templates": self.templates_state()}
@@ -236,8 +253,8 @@ class Vault:
 
     @property
     def errors(self) -> list[NoteError]:
-        """Notes that could not be read; left untouched."""
-        return [n.error for n in self.notes.values() if n.error is not None]
+        """Notes that could not be read; left untouched. (They are never cached, so always parsed.)"""
+        return [n.error for n in self.parsed.values() if n.error is not None]
 
     @property
     def error_problems(self) -> list[Problem]:
@@ -290,22 +307,24 @@ def _read_index(root: Path, config: Config) -> dict:
     return {}
 
 
+def _read_shard(folder: Path, n: int, key: tuple[object, ...]) -> dict[str, Note]:
+    try:
+        with open(folder / f"notes-{n:02d}.pickle", "rb") as handle:
+            shard = pickle.load(handle)
+        return dict(shard["notes"]) if shard.get("key") == key else {}
+    except Exception:  # a lost shard costs its notes a parse, nothing more
+        return {}
+
+
 def _read_shards(root: Path, key: tuple[object, ...]) -> dict[str, Note]:
     notes: dict[str, Note] = {}
     for n in range(SHARDS):
-        try:
-            with open(root / CACHE_DIR / f"notes-{n:02d}.pickle", "rb") as handle:
-                shard = pickle.load(handle)
-            if shard.get("key") == key:
-                notes.update(shard["notes"])
-        except Exception:  # a lost shard costs its notes a parse, nothing more
-            continue
+        notes.update(_read_shard(root / CACHE_DIR, n, key))
     return notes
 
 
-def save(vault: Vault, dirty: Iterable[str] = ()) -> None:
-    """Write the cache, leaving out the notes in `dirty` (rewritten since they were read); never fails."""
-    skip = set(dirty)
+def save(vault: Vault) -> None:
+    """Write the cache: the index, and the shards holding a note that changed; never fails."""
     folder = vault.root / CACHE_DIR
     key = _cache_key(vault.config)
     try:
@@ -313,19 +332,18 @@ def save(vault: Vault, dirty: Iterable[str] = ()) -> None:
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# mdtracker's parse cache: safe to delete\n*\n")
-        touched = {_shard(rel) for rel in vault.changed | skip}
-        if vault._notes is not None or vault.parsed:
-            if not (folder / CACHE_FILE).exists():
-                touched = set(range(SHARDS))
-            notes = vault.notes
-            for n in touched:
-                shard = {rel: replace(note, document=None, outcome=None) for rel, note in notes.items()
-                         if _shard(rel) == n and rel not in skip and note.error is None}
-                _write(folder / f"notes-{n:02d}.pickle", {"key": key, "notes": shard})
+        fresh_start = not (folder / CACHE_FILE).exists()
+        touched = set(range(SHARDS)) if fresh_start else {_shard(rel) for rel in vault.changed}
+        for n in touched:
+            shard = {} if fresh_start else _read_shard(folder, n, key)
+            shard.update({rel: replace(note, document=None, outcome=None) for rel, note in vault.parsed.items()
+                          if _shard(rel) == n and note.error is None})
+            shard = {rel: note for rel, note in shard.items() if rel in vault.stats}
+            _write(folder / f"notes-{n:02d}.pickle", {"key": key, "notes": shard})
         stats = {rel: stat for rel, stat in vault.stats.items()
-                 if rel not in skip and not (vault.parsed.get(rel) and vault.parsed[rel].error)}
-        fresh = vault.fresh if vault.fresh and not skip else None
-        _write(folder / CACHE_FILE, {"key": key, "written_ns": time.time_ns(), "fresh": fresh, "stats": stats})
+                 if not (rel in vault.parsed and vault.parsed[rel].error)}
+        _write(folder / CACHE_FILE, {"key": key, "written_ns": time.time_ns(), "fresh": vault.fresh,
+                                     "stats": stats, "wide": vault.wide_scopes()})
     except OSError:
         pass  # a read-only vault simply has no cache
 
@@ -349,7 +367,8 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
 
     setting = Setting(config, root, plan_for, own_templates(root))
     if previous is not None:
-        index = {"stats": previous.stats, "written_ns": previous.loaded_ns, "fresh": previous.fresh}
+        index = {"stats": previous.stats, "written_ns": previous.loaded_ns, "fresh": previous.fresh,
+                 "wide": previous.wide_scopes()}
     else:
         index = _read_index(root, config) if cache else {}
     known: dict[str, tuple[int, int, str]] = index.get("stats", {})
@@ -384,7 +403,7 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
     else:
         cached = (lambda: _read_shards(root, key)) if known else (lambda: {})
     return Vault(root, config, stats, parsed, changed, fresh=index.get("fresh"), cached=cached,
-                 loaded_ns=loaded_ns)
+                 loaded_ns=loaded_ns, wide=index.get("wide", {}))
 
 
 def _digest_of(path: Path) -> str:
