@@ -35,8 +35,10 @@ class TopicResult:
 
 
 def _entry_dates(doc: Document) -> list[tuple[int, dt.date | None]]:
-    """(line, date) for every heading and label, in order; a `Day N` entry without a date borrows it from the
-    next entry of the same day; other headings end the day entry above them (date None)."""
+    """(line, date) for every heading and label, in order. A `Day N` entry without a date borrows it from
+    the next entry of the same day, else counts from the plan's `start` (front matter: Day 1 is the start,
+    `Week W Day D` is start + 7(W−1) + D−1); other headings end the day entry above them (date None)."""
+    start = dates.as_date(doc.front_matter.get("start"))
     entries = []
     for line, text, is_heading in sorted([(h.line, h.text, True) for h in doc.headings]
                                          + [(x.line, x.text, False) for x in doc.labels]):
@@ -53,6 +55,8 @@ def _entry_dates(doc: Document) -> list[tuple[int, dt.date | None]]:
                 if later[2] is not None:
                     entries[i][2] = later[2]
                     break
+            if entries[i][2] is None and start is not None:
+                entries[i][2] = dates.from_plan_start(start, *day)
     return [(line, date) for line, _, date in entries]
 
 

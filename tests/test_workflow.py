@@ -228,6 +228,15 @@ def test_plan_relative_dates(text, expected):
     assert dates.from_plan_start(dt.date(2025, 11, 3), week, day) == expected
 
 
+def test_day_entries_without_dates_count_from_the_plans_start(tmp_path, capsys):
+    (tmp_path / "p.md").write_text(
+        "---\nstart: 2025-11-03\n---\n\n**Day 1**:\n- Score: 70%\n\n**Week 2 Day 3**:\n- Score: 80%\n\n"
+        "**Day 15** (2025-11-20):\n- Score: 90%\n")
+    data = report_json(tmp_path, *["--today", "2025-11-22"], capsys=capsys)
+    assert [(s["value"], s["date"]) for s in data["scores"]] == [
+        (0.7, "2025-11-03"), (0.8, "2025-11-12"), (0.9, "2025-11-20")]  # a date written wins
+
+
 def test_day_entries_must_begin_with_the_day():
     assert dates.plan_day("**Day 3 (Day 17)** ✅", at_start=True) == (None, 3)
     assert dates.plan_day("**Rationale**: from Week 2 (Day 6-8 plan)", at_start=True) is None
