@@ -275,20 +275,6 @@ def _heading_progress(doc: Document, statuses: list[Status]) -> tuple[HeadingPro
 # --- domains --------------------------------------------------------------------------------------------
 
 
-def column(table: Table, word: str) -> int | None:
-    """Index of the first header cell containing `word` (case-insensitive)."""
-    return next((n for n, h in enumerate(table.header) if word in h.casefold()), None)
-
-
-
-# --- domains --------------------------------------------------------------------------------------------
-
-
-def column(table: Table, word: str) -> int | None:
-    """Index of the first header cell containing `word` (case-insensitive)."""
-    return next((n for n, h in enumerate(table.header) if word in h.casefold()), None)
-
-
 def _domain_specs(doc: Document) -> list[tuple[DomainSpec, int]]:
     """Domains declared by domain tables (the seed tracker's Quick Stats): first column `Name (20%)` in every
     row, and a "Total Topics" column."""
@@ -298,7 +284,7 @@ def _domain_specs(doc: Document) -> list[tuple[DomainSpec, int]]:
         weighted = [recognize.weighted_name(r.cells[0].text) for r in rows]
         if not rows or not all(weighted):
             continue
-        total_col = column(table, "total")
+        total_col = table.column("total")
         for row, named in zip(rows, weighted):
             assert named is not None
             found.append((DomainSpec(named[0], named[1], _number(row, total_col), (named[0],)), table.line))
@@ -337,7 +323,7 @@ def _section_items(doc: Document, statuses: list[Status]) -> list[tuple[frozense
     for table in doc.tables:
         if table.generated or recognize.weighted_name(_first(table)):
             continue
-        status_col = column(table, "status")
+        status_col = table.column("status")
         for row in table.rows:
             if not row.placeholder:
                 entry = groups.setdefault(keys(table.heading), [0, 0.0, 0])

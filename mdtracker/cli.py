@@ -89,7 +89,7 @@ def _vault_command(rewrites: bool = False) -> Callable[[Callable[..., Any]], Cal
 
 def _on_vault(command: Callable[..., Any], rewrites: bool) -> Callable[..., Any]:
     @functools.wraps(command)
-    def wrapper(ctx: click.Context, vault: Path, today: str | None, config_file: Path | None, no_cache: bool,
+    def run_on_vault(ctx: click.Context, vault: Path, today: str | None, config_file: Path | None, no_cache: bool,
                 jobs: int | None, **kwargs: Any) -> int:
         outer = ctx.obj or {}
         root = open_root(vault)
@@ -105,6 +105,7 @@ def _on_vault(command: Callable[..., Any], rewrites: bool) -> Callable[..., Any]
         run.save()
         return code
 
+    wrapper: Callable[..., Any] = run_on_vault
     wrapper = click.argument("vault", default=".", type=click.Path(path_type=Path))(wrapper)
     wrapper = click.option("--jobs", type=click.IntRange(min=1), metavar="N",
                            help="Processes that parse changed notes (default: one per core).")(wrapper)

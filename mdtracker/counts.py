@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Any, Iterable
 
 from mdtracker.config import Status
 
@@ -34,7 +34,7 @@ _COUNT_FIELDS = ("total", "todo", "in_progress", "done", "cancelled", "non_task"
 
 
 def count(statuses: Iterable[Status]) -> Counts:
-    tally = dict.fromkeys(_COUNT_FIELDS, 0)
+    tally: dict[str, Any] = dict.fromkeys(_COUNT_FIELDS, 0)
     credit = 0.0
     for status in statuses:
         tally["total"] += 1

@@ -51,13 +51,6 @@ class Application:
         return self.status.casefold() in FINAL
 
 
-def _column(table: Table, *words: str) -> int | None:
-    for n, header in enumerate(table.header):
-        if any(w in header.casefold() for w in words):
-            return n
-    return None
-
-
 def _cell(row_cells: tuple, index: int | None) -> str:
     return row_cells[index].text if index is not None and index < len(row_cells) else ""
 
@@ -65,8 +58,8 @@ def _cell(row_cells: tuple, index: int | None) -> str:
 def scenarios(doc: Document) -> list[Scenarios]:
     found = []
     for table in doc.tables:
-        col = _column(table, "status")
-        if col is None or table.generated or _column(table, "company") is not None:
+        col = table.column("status")
+        if col is None or table.generated or table.column("company") is not None:
             continue
         marks = [r.cells[col].status for r in table.rows if col < len(r.cells) and not r.placeholder]
         if not marks or not all(marks):
@@ -93,10 +86,10 @@ def stories(doc: Document) -> list[Story]:
 def applications(doc: Document) -> list[Application]:
     found = []
     for table in doc.tables:
-        company, status = _column(table, "company"), _column(table, "status")
+        company, status = table.column("company"), table.column("status")
         if company is None or status is None or table.generated:
             continue
-        role, step, when = _column(table, "role"), _column(table, "next"), _column(table, "date")
+        role, step, when = table.column("role"), table.column("next"), table.column("date")
         for row in table.rows:
             name = _cell(row.cells, company)
             if row.placeholder or not name or name.startswith("["):

@@ -84,6 +84,10 @@ class Table:
     heading: int | None
     generated: bool = False  # inside a managed region: read for its values, never counted as items
 
+    def column(self, *words: str) -> int | None:
+        """Index of the first header cell holding one of `words` (case-insensitive), or None."""
+        return next((n for n, h in enumerate(self.header) if any(w in h.casefold() for w in words)), None)
+
 
 @dataclass(frozen=True)
 class Field:

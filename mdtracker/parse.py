@@ -188,10 +188,10 @@ class _Walk:
             self._score(start + n, line)
 
     def _task(self, line: int, text: str) -> bool:
-        found = recognize.task_symbol(text)
-        if found is None:
+        is_task = recognize.task_symbol(text)
+        if is_task is None:
             return False
-        symbol, rest = found
+        symbol, rest = is_task
         dates: dict[str, dt.date] = {}
         found = recognize.date_fields(rest) if any(ch in rest for ch in _DATE_HINTS) else []
         tail = recognize.fields_tail_start(rest) if found else 0
@@ -218,7 +218,8 @@ class _Walk:
     def _table(self, i: int) -> int:
         """Read the table starting at token i; return the index after it."""
         tokens = self.tokens
-        line = tokens[i].map[0] + 1 if tokens[i].map else 0
+        where = tokens[i].map
+        line = where[0] + 1 if where else 0
         header: list[str] = []
         rows: list[Row] = []
         cells: list[Cell] = []
@@ -331,9 +332,9 @@ class _Walk:
         be without it (so a summary never counts itself, and sync is idempotent). Its tables are kept, marked
         generated: a Quick Stats table inside its region still declares the domains' weights and totals."""
         spans = [(r.line, r.end_line) for r in found if not r.inline]
-        if not spans or not any(self._inside(spans, x.line) for x in (
-                *self.headings, *self.tasks, *self.tables, *self.labels, *self.fields, *self.scores,
-                *self.topic_scores)):
+        items: list[Any] = [*self.headings, *self.tasks, *self.tables, *self.labels, *self.fields, *self.scores,
+                            *self.topic_scores]
+        if not spans or not any(self._inside(spans, x.line) for x in items):
             return
 
         def inside(line: int) -> bool:
@@ -341,7 +342,7 @@ class _Walk:
 
         heading_at = self._drop_headings(inside)
         label_at: dict[int, int] = {}
-        labels = []
+        labels: list[Label] = []
         for n, label in enumerate(self.labels):
             if not inside(label.line):
                 label_at[n] = len(labels)

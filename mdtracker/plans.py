@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from mdtracker import dates
-from mdtracker.model import Document, Problem
+from mdtracker.model import Document, Heading, Label, Problem
 
 _TARGET = re.compile(r"\bTarget:\s*([^)\n]+)", re.IGNORECASE)
 _COMPLETED = re.compile(r"\bCOMPLETED\b", re.IGNORECASE)
@@ -50,9 +50,9 @@ def _full_dates(doc: Document) -> list[tuple[int, dt.date]]:
     for t in doc.tasks:
         found += [(t.line, d) for d in (t.due, t.scheduled, t.start, t.created, t.done, t.cancelled) if d]
         found += [(t.line, d) for d in dates.iso_dates(t.text)]
-    for item in (*doc.labels, *doc.headings, *doc.fields):
-        text = getattr(item, "text", None) or f"{getattr(item, 'key', '')} {getattr(item, 'value', '')}"
-        found += [(item.line, d) for d in dates.iso_dates(text)]
+    for line, text in [(x.line, x.text) for x in _texts(doc)] + [
+            (f.line, f"{f.key} {f.value}") for f in doc.fields]:
+        found += [(line, d) for d in dates.iso_dates(text)]
     for table in doc.tables:
         found += [(row.line, c.date) for row in table.rows for c in row.cells if c.date]
     return sorted(found)
@@ -74,8 +74,9 @@ def place_target(written: str, line: int, known: list[tuple[int, dt.date]]) -> t
 
 
 def milestones(doc: Document) -> tuple[list[Milestone], list[Problem]]:
-    found, problems = [], []
-    if not any("arget" in x.text for x in (*doc.labels, *doc.headings)):
+    found: list[Milestone] = []
+    problems: list[Problem] = []
+    if not any("arget" in x.text for x in _texts(doc)):
         return found, problems
     known = _full_dates(doc)
     for line, text, held in _entries(doc):
@@ -96,7 +97,7 @@ def completion_dates(doc: Document) -> dict[int, dt.date]:
     """Task index → the date its entry (`✅ **COMPLETED (2025-11-10)**`) says it was done, for tasks with
     no ✅ date of their own."""
     done_on: dict[int, dt.date] = {}
-    if not any(_COMPLETED.search(x.text) for x in (*doc.labels, *doc.headings)):
+    if not any(_COMPLETED.search(x.text) for x in _texts(doc)):
         return done_on
     for _, text, held in reversed(_entries(doc)):  # the innermost entry speaks first
         if _COMPLETED.search(text) and (found := dates.iso_dates(text)):
@@ -104,6 +105,10 @@ def completion_dates(doc: Document) -> dict[int, dt.date]:
                 if doc.tasks[i].done is None:
                     done_on.setdefault(i, found[-1])
     return done_on
+
+
+def _texts(doc: Document) -> list[Label | Heading]:
+    return [*doc.labels, *doc.headings]
 
 
 def _title(text: str) -> str:

@@ -39,25 +39,27 @@ def _entry_dates(doc: Document) -> list[tuple[int, dt.date | None]]:
     the next entry of the same day, else counts from the plan's `start` (front matter: Day 1 is the start,
     `Week W Day D` is start + 7(W−1) + D−1); other headings end the day entry above them (date None)."""
     start = dates.as_date(doc.front_matter.get("start"))
-    entries = []
+    entries: list[tuple[int, tuple[int | None, int] | None, dt.date | None]] = []
     for line, text, is_heading in sorted([(h.line, h.text, True) for h in doc.headings]
                                          + [(x.line, x.text, False) for x in doc.labels]):
         day = dates.plan_day(text, at_start=True)
         if day is None and not is_heading:
             continue
         found = dates.iso_dates(text)
-        entries.append([line, day, found[-1] if found else None])
+        entries.append((line, day, found[-1] if found else None))
+    dated = []
     for i, (line, day, date) in enumerate(entries):
         if date is None and day is not None:
             for later in entries[i + 1:]:
                 if later[1] != day:
                     break
                 if later[2] is not None:
-                    entries[i][2] = later[2]
+                    date = later[2]
                     break
-            if entries[i][2] is None and start is not None:
-                entries[i][2] = dates.from_plan_start(start, *day)
-    return [(line, date) for line, _, date in entries]
+            if date is None and start is not None:
+                date = dates.from_plan_start(start, *day)
+        dated.append((line, date))
+    return dated
 
 
 def _date_at(entries: list[tuple[int, dt.date | None]], line: int, text: str) -> dt.date | None:

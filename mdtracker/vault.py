@@ -19,7 +19,7 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 from mdtracker import __version__
 from mdtracker import config as config_mod
@@ -296,7 +296,7 @@ def _cache_key(config: Config) -> tuple[object, ...]:
     return (CACHE_FORMAT, __version__, config.fingerprint)
 
 
-def _read_index(root: Path, config: Config) -> dict:
+def _read_index(root: Path, config: Config) -> dict[str, Any]:
     try:
         with open(root / CACHE_DIR / CACHE_FILE, "rb") as handle:
             index = pickle.load(handle)
@@ -366,6 +366,7 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
     from mdtracker.render import own_templates
 
     setting = Setting(config, root, plan_for, own_templates(root))
+    index: dict[str, Any]
     if previous is not None:
         index = {"stats": previous.stats, "written_ns": previous.loaded_ns, "fresh": previous.fresh,
                  "wide": previous.wide_scopes()}
