@@ -42,7 +42,11 @@ class Running:
         time.sleep(0.5)
         writes, steps = self.watcher.writes, self.watcher.steps
         time.sleep(1.0)
-        assert (self.watcher.writes, self.watcher.steps) == (writes, steps), self.messages
+        assert self.watcher.writes == writes, self.messages
+        # at most one late step (the echo of its own last write, on a slow machine), and it wrote nothing
+        assert self.watcher.steps - steps <= 1, self.messages
+        time.sleep(0.5)
+        assert self.watcher.steps - steps <= 1 and self.watcher.writes == writes, self.messages
 
     def close(self) -> None:
         self.stop.set()
