@@ -267,7 +267,7 @@ def _heading_progress(doc: Document, statuses: list[Status]) -> tuple[HeadingPro
             below.setdefault(index, []).append(status)
             index = doc.headings[index].parent
     return tuple(
-        HeadingProgress(h.line, h.level, recognize.strip_cookie(h.text), count(below[i]))
+        HeadingProgress(h.line, h.level, h.text, count(below[i]))
         for i, h in enumerate(doc.headings) if i in below
     )
 

@@ -14,21 +14,20 @@ import json
 import os
 import sys
 from pathlib import Path
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 
 import click
 
 from mdtracker import __version__
-from mdtracker.errors import MdtrackerError, NoteError
-from mdtracker.files import split_lines, write_note
+from mdtracker.errors import MdtrackerError
+from mdtracker.files import split_lines
 from mdtracker.vault import Vault, load, load_config, open_root, save
 
 if TYPE_CHECKING:  # the heavy modules load when a command needs them: `sync` on a fresh vault needs none
     from rich.console import Console
 
-    from mdtracker import sync
     from mdtracker.analyze import Analysis
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
@@ -62,9 +61,7 @@ class Run:
 
     @functools.cached_property
     def analysis(self) -> Analysis:
-        from mdtracker.analyze import combine
-
-        return combine(self.vault.summaries, self.vault.config, self.today, self.vault.error_problems)
+        return self.vault.analysis(self.today)
 
     @property
     def fresh(self) -> bool:
@@ -152,18 +149,6 @@ def main(ctx: click.Context, today: str | None, config_file: Path | None) -> Non
     ctx.obj = {"today": today, "config_file": config_file}
 
 
-def _plan(run: Run) -> tuple[list[sync.Outcome], bool]:
-    """The transform of every managed note, with every error printed; and whether there was an error."""
-    from mdtracker import sync
-
-    vault = run.vault
-    outcomes = sync.plan(vault, lambda: run.analysis, vault.to_replan(run.today) if run.cache else None)
-    errors = [str(e) for e in vault.errors] + [str(o.error) for o in outcomes if o.error]
-    for message in errors:
-        _error(message)
-    return outcomes, bool(errors)
-
-
 @main.command("sync")
 @_vault_command(rewrites=True)
 def sync_command(run: Run) -> int:
@@ -225,9 +210,14 @@ def watch_command(ctx: click.Context, vault: Path, today: str | None, config_fil
 @_vault_command(rewrites=True)
 def check_command(run: Run, diff: bool) -> int:
     """Change nothing; list every region that is out of date."""
+    from mdtracker import sync
+
     if run.fresh:
         return EXIT_OK
-    outcomes, failed = _plan(run)
+    outcomes, errors = sync.outcomes(run.vault, run.today, incremental=run.cache)
+    for message in errors:
+        _error(message)
+    failed = bool(errors)
     stale = [o for o in outcomes if o.stale]
     for o in stale:
         for c in o.changes:

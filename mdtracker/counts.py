@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -42,3 +43,11 @@ def count(statuses: Iterable[Status]) -> Counts:
         credit += status.credit
     tally["credit"] = credit
     return Counts(**tally)
+
+
+def percent(value: float | None, digits: int = 0) -> str:
+    """A fraction as people read it: 0.3125 → `31%`, halves rounded up (0.125 → `13%`); None → `—`."""
+    if value is None:
+        return "—"
+    scaled = value * 100 * 10**digits
+    return f"{math.floor(scaled + 0.5) / 10**digits:.{digits}f}%"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from mdtracker.model import Document, Table
+from mdtracker.model import Document
 
 STAR = ("situation", "task", "action", "result")
 # Application statuses after which there is nothing to follow up.

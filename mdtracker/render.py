@@ -18,8 +18,8 @@ import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
 from mdtracker import recognize
-from mdtracker.analyze import Analysis, FileSummary
-from mdtracker.counts import Counts
+from mdtracker.analyze import Analysis
+from mdtracker.counts import Counts, percent
 from mdtracker.model import Document
 from mdtracker.regions import Region
 
@@ -69,14 +69,6 @@ class RenderError(Exception):
 
 
 # --- filters --------------------------------------------------------------------------------------------
-
-
-def percent(value: float | None, digits: int = 0) -> str:
-    """0.3125 → `31%` (halves round up); None → `—`."""
-    if value is None:
-        return "—"
-    scaled = value * 100 * 10**digits
-    return f"{math.floor(scaled + 0.5) / 10**digits:.{digits}f}%"
 
 
 def bar(value: float | None, width: int = 10) -> str:

@@ -12,7 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mdtracker.analyze import Analysis
-from mdtracker.counts import Counts
+from mdtracker.counts import Counts, percent
 from mdtracker.recognize import title_only
 
 SCHEMA_VERSION = 1
@@ -106,10 +106,6 @@ def as_json(a: Analysis) -> dict[str, Any]:
     }
 
 
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value * 100:.0f}%"
-
-
 def _bar(value: float | None, width: int = 24) -> ProgressBar:
     return ProgressBar(total=1.0, completed=value or 0.0, width=width)
 
@@ -153,7 +149,7 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
         for column in ("group", "track", "day", "topic", "progress"):
             table.add_column(column)
         for t in sorted(a.tracks, key=lambda t: (t.group, t.name)):
-            table.add_row(t.group, t.name, str(t.today), t.today_topic, _pct(t.progress))
+            table.add_row(t.group, t.name, str(t.today), t.today_topic, percent(t.progress))
         console.print(table)
     inferred = [m for m in a.milestones if m.year_from is not None]
     for m in inferred:
@@ -167,9 +163,9 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
         table.add_column("")
         table.add_column("", justify="right")
         for d in a.readiness.domains:
-            table.add_row(d.name, f"{d.weight:g}", f"{d.covered:g}/{d.total:g}", _bar(d.progress), _pct(d.progress))
+            table.add_row(d.name, f"{d.weight:g}", f"{d.covered:g}/{d.total:g}", _bar(d.progress), percent(d.progress))
         console.print(Panel(Group(
-            Text.assemble(("Readiness ", "bold"), (_pct(a.readiness.overall), "bold green")), table,
+            Text.assemble(("Readiness ", "bold"), (percent(a.readiness.overall), "bold green")), table,
         ), title="Weighted readiness", title_align="left", expand=False))
     if a.files:
         table = Table(title="Progress per note", title_justify="left", title_style="bold",
@@ -181,12 +177,12 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
         with_tasks = [f for f in a.files if f.counts.total - f.counts.cancelled - f.counts.non_task]
         for f in with_tasks[:ROWS]:
             counted = f.counts.total - f.counts.cancelled - f.counts.non_task
-            table.add_row(f.path, f"{f.counts.done}/{counted}", _bar(f.counts.progress), _pct(f.counts.progress))
+            table.add_row(f.path, f"{f.counts.done}/{counted}", _bar(f.counts.progress), percent(f.counts.progress))
         if len(with_tasks) > ROWS:
             table.add_row(Text(f"… and {len(with_tasks) - ROWS} more notes (report --json lists them all)",
                                style="dim"), "", "", "")
         table.add_row(Text("all notes", style="bold"), f"{c.done}/{c.total - c.cancelled - c.non_task}",
-                      _bar(a.progress), _pct(a.progress))
+                      _bar(a.progress), percent(a.progress))
         console.print(table)
     else:
         console.print("No Markdown notes found.")

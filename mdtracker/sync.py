@@ -112,21 +112,22 @@ class Applied:
     errors: list[str]
 
 
-def apply(vault: Vault, today: dt.date, incremental: bool = True) -> Applied:
-    """Sync the vault: regenerate what is stale and write it (`sync` and every step of `watch`).
+def outcomes(vault: Vault, today: dt.date, incremental: bool = True) -> tuple[list[Outcome], list[str]]:
+    """The transform's outcome for the notes to look at, and every error met (for `check`, `sync`, `watch`).
 
     With `incremental`, only the notes whose regions may have changed since the vault was last all fresh
-    are rendered. Rewritten notes are parsed again from what was written, and when nothing failed the
-    vault is remembered as fresh."""
-    from mdtracker.analyze import combine
+    are rendered."""
+    found = plan(vault, lambda: vault.analysis(today), vault.to_replan(today) if incremental else None)
+    return found, [str(e) for e in vault.errors] + [str(o.error) for o in found if o.error]
 
-    def analysis() -> Analysis:
-        return combine(vault.summaries, vault.config, today, vault.error_problems)
 
-    outcomes = plan(vault, analysis, vault.to_replan(today) if incremental else None)
-    errors = [str(e) for e in vault.errors] + [str(o.error) for o in outcomes if o.error]
+def apply(vault: Vault, today: dt.date, incremental: bool = True) -> Applied:
+    """Sync the vault: regenerate what is stale and write it (`sync` and every step of `watch`).
+    Rewritten notes are parsed again from what was written, and when nothing failed the vault is
+    remembered as fresh."""
+    planned, errors = outcomes(vault, today, incremental)
     written = []
-    for o in outcomes:
+    for o in planned:
         if not o.stale or o.note is None or o.new_raw is None or o.new_text is None:
             continue
         try:

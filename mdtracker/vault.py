@@ -28,7 +28,7 @@ from mdtracker.errors import NoteError, VaultError
 from mdtracker.files import digest, read_note
 
 if TYPE_CHECKING:  # the parser and the analysis are imported only when a note has to be parsed
-    from mdtracker.analyze import FileSummary
+    from mdtracker.analyze import Analysis, FileSummary
     from mdtracker.files import NoteText
     from mdtracker.model import Document, Problem
     from mdtracker.sync import Outcome
@@ -246,6 +246,12 @@ class Vault:
 
     def mark_fresh(self, today: object) -> None:
         self.fresh = {"stats": dict(self.stats), "today": str(today), "templates": self.templates_state()}
+
+    def analysis(self, today: dt.date) -> Analysis:
+        """The vault's analysis on `today` (reads every cached note)."""
+        from mdtracker.analyze import combine
+
+        return combine(self.summaries, self.config, today, self.error_problems)
 
     @property
     def summaries(self) -> list[FileSummary]:

@@ -162,3 +162,14 @@ def test_terminal_report_reads_well(vault, capsys, monkeypatch):
     assert "\x1b[" not in out
     assert out.index("Overdue (2)") < out.index("Progress per note")
     assert "plan.md:2" in out and "6d" in out and "50%" in out
+
+
+def test_terminal_report_rounds_as_the_regions_do(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    (tmp_path / "n.md").write_text("- [x] a\n" + "- [ ] b\n" * 7 + "\n<!-- mdtracker:begin progress -->\n"
+                                   "<!-- mdtracker:end progress -->\n")
+    assert run(["sync", str(tmp_path)]) == 0
+    assert "**Progress**: 13%" in (tmp_path / "n.md").read_text()  # 12.5 % rounds half up
+    capsys.readouterr()
+    assert run(["report", str(tmp_path)]) == 0
+    assert "13%" in capsys.readouterr().out
