@@ -92,7 +92,10 @@ def write_note(note: NoteText, new_raw: bytes, rel: str) -> bool:
     if new_raw == note.raw:
         return False
     target = Path(os.path.realpath(note.path))
-    mode = stat.S_IMODE(target.stat().st_mode)
+    try:
+        mode = stat.S_IMODE(target.stat().st_mode)
+    except OSError:  # deleted or moved away since it was read: that edit wins too
+        raise NoteError(rel, None, "gone from disk since it was read; not written", "conflict") from None
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".mdtracker-tmp")
     except OSError:  # a folder we may not create files in: write in place

@@ -92,3 +92,16 @@ def test_python_m_mdtracker(tmp_path):
     out = subprocess.run([sys.executable, "-m", "mdtracker", "report", "--json", str(tmp_path)],
                          capture_output=True, text=True, check=True).stdout
     assert '"done": 1' in out
+
+
+def test_a_note_deleted_between_read_and_write_is_not_recreated(tmp_path):
+    from mdtracker.errors import NoteError
+    from mdtracker.files import read_note, write_note
+
+    note = tmp_path / "n.md"
+    note.write_text("# A [/]\n- [x] a\n")
+    text = read_note(note, "n.md")
+    note.unlink()
+    with pytest.raises(NoteError, match="n.md: gone from disk since it was read; not written"):
+        write_note(text, b"# A [1/1]\n- [x] a\n", "n.md")
+    assert not note.exists()
