@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # the parser and the analysis are imported only when a note h
 SKIPPED_FOLDERS = frozenset({".git", ".obsidian", ".mdtracker", "node_modules"})
 CACHE_DIR = ".mdtracker"
 CACHE_FILE = "index.pickle"
-CACHE_FORMAT = 4
+CACHE_FORMAT = 5
 RACY_NS = 2_000_000_000  # a note modified this close to the cache's writing is checked by its content hash
 PARALLEL_FROM = 64  # fewer cold notes than this are parsed in this process
 
@@ -47,16 +47,17 @@ def discover(root: Path, exclude: tuple[str, ...] = ()) -> list[tuple[Path, str]
 
     `exclude` holds glob patterns (`tests/*`, `drafts/**`) of relative paths to leave out."""
     found = []
-    for folder, dirs, files in os.walk(root):
+    top = os.fspath(root)
+    for folder, dirs, files in os.walk(top):
         dirs[:] = [d for d in dirs if d not in SKIPPED_FOLDERS and not d.startswith(".")]
+        base = os.path.relpath(folder, top).replace(os.sep, "/") + "/" if folder != top else ""
         for name in files:
             if name.lower().endswith(".md") and not name.startswith("."):
-                path = Path(folder, name)
-                rel = path.relative_to(root).as_posix()
+                rel = base + name
                 if not any(fnmatch.fnmatchcase(rel, pattern) for pattern in exclude):
-                    found.append((path, rel))
-    found.sort(key=lambda pair: pair[1])
-    return found
+                    found.append((rel, folder, name))
+    found.sort()
+    return [(Path(folder, name), rel) for rel, folder, name in found]
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class Note:
     document: Document | None = None
     error: NoteError | None = None
     outcome: Outcome | None = None  # sync's outcome, worked out where the note was parsed (see Setting)
+    stored: bool = False  # the worker that parsed it wrote it to the cache: its summary is read from there
 
 
 @dataclass(frozen=True)
@@ -129,9 +131,25 @@ def _init_worker(setting: Setting) -> None:
     _WORKER_SETTING = setting
 
 
-def _work(batch: list[tuple[str, str, int, int]]) -> list[Note]:
+@dataclass(frozen=True)
+class Batch:
+    """Cold notes for one worker. With `shard`, they are all the cold notes of that cache shard, and the
+    worker writes the shard itself (with the shard's cached notes in `keep`), sending back only what the
+    command needs at once: the summaries stay on disk until an analysis asks for them."""
+
+    notes: list[tuple[str, str, int, int]]
+    shard: int | None = None
+    keep: frozenset[str] = frozenset()
+    folder: Path = Path(".")
+    key: tuple[object, ...] = ()
+
+
+def _work(batch: Batch) -> list[Note]:
     assert _WORKER_SETTING is not None
-    return [read_and_summarize(Path(path), rel, size, mtime, _WORKER_SETTING) for path, rel, size, mtime in batch]
+    notes = [read_and_summarize(Path(path), rel, size, mtime, _WORKER_SETTING) for path, rel, size, mtime in batch.notes]
+    if batch.shard is None or not _store_shard(batch.folder, batch.shard, batch.key, batch.keep, notes):
+        return notes
+    return [replace(n, summary=None, stored=True) if n.error is None else n for n in notes]
 
 
 @dataclass
@@ -156,10 +174,15 @@ class Vault:
             cached = self.cached()
             notes = {}
             for rel in self.stats:
-                note = self.parsed.get(rel) or cached.get(rel)
-                if note is None:  # a cache shard lost or damaged: parse the note now
+                note = self.parsed.get(rel)
+                if note is None:
+                    note = cached.get(rel)
+                elif note.stored and rel in cached:
+                    note = replace(note, summary=cached[rel].summary, stored=False)
+                if note is None or note.stored:  # a cache shard lost or damaged: parse the note now
                     size, mtime, _ = self.stats[rel]
                     note = read_and_summarize(self.root / rel, rel, size, mtime, Setting(self.config, self.root))
+                    self.parsed[rel] = note
                     self.changed.add(rel)
                 notes[rel] = note
             self._notes = notes
@@ -291,7 +314,7 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
 
 # --- the cache: an index of every note's stat, and the notes in shards by a hash of their path --------------
 
-SHARDS = 32
+SHARDS = 64  # also the units of a cold parse on many cores: one worker writes each shard
 
 
 def _shard(rel: str) -> int:
@@ -329,8 +352,27 @@ def _read_shards(root: Path, key: tuple[object, ...]) -> dict[str, Note]:
     return notes
 
 
+def _cacheable(note: Note) -> Note:
+    return note if note.document is None and note.outcome is None else replace(note, document=None, outcome=None)
+
+
+def _store_shard(folder: Path, n: int, key: tuple[object, ...], keep: Iterable[str], notes: list[Note]) -> bool:
+    """Write shard n: those of its cached notes still in `keep`, and `notes` (but notes that could not be
+    read). False if it could not be written."""
+    keep = set(keep)
+    shard = {rel: note for rel, note in _read_shard(folder, n, key).items() if rel in keep} if keep else {}
+    shard.update((note.rel, _cacheable(note)) for note in notes if note.error is None)
+    try:
+        folder.mkdir(exist_ok=True)
+        _write(folder / f"notes-{n:02d}.pickle", {"key": key, "notes": shard})
+    except OSError:
+        return False
+    return True
+
+
 def save(vault: Vault) -> None:
-    """Write the cache: the index, and the shards holding a note that changed; never fails."""
+    """Write the cache: the index, and the shards holding a note that changed (but those a worker wrote
+    already); never fails."""
     folder = vault.root / CACHE_DIR
     key = _cache_key(vault.config)
     try:
@@ -338,14 +380,18 @@ def save(vault: Vault) -> None:
         ignore = folder / ".gitignore"
         if not ignore.exists():
             ignore.write_text("# mdtracker's parse cache: safe to delete\n*\n")
-        fresh_start = not (folder / CACHE_FILE).exists()
-        touched = set(range(SHARDS)) if fresh_start else {_shard(rel) for rel in vault.changed}
-        for n in touched:
-            shard = {} if fresh_start else _read_shard(folder, n, key)
-            shard.update({rel: replace(note, document=None, outcome=None) for rel, note in vault.parsed.items()
-                          if _shard(rel) == n and note.error is None})
-            shard = {rel: note for rel, note in shard.items() if rel in vault.stats}
-            _write(folder / f"notes-{n:02d}.pickle", {"key": key, "notes": shard})
+        pending: dict[int, list[Note]] = {}
+        for rel in vault.changed:
+            note = vault.parsed.get(rel)
+            if note is None or not note.stored:
+                pending.setdefault(_shard(rel), []).extend([note] if note is not None else [])
+        members: dict[int, list[str]] = {}
+        for rel in vault.stats:
+            if (n := _shard(rel)) in pending:
+                members.setdefault(n, []).append(rel)
+        for n, notes in pending.items():
+            if not _store_shard(folder, n, key, members.get(n, ()), notes):
+                return
         stats = {rel: stat for rel, stat in vault.stats.items()
                  if not (rel in vault.parsed and vault.parsed[rel].error)}
         _write(folder / CACHE_FILE, {"key": key, "written_ns": time.time_ns(), "fresh": vault.fresh,
@@ -398,17 +444,25 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
         else:
             cold.append((str(path), rel, st.st_size, st.st_mtime_ns))
             stats[rel] = (st.st_size, st.st_mtime_ns, "")
-    parsed = {note.rel: note for note in _parse_all(cold, setting, jobs, progress)}
+    key = _cache_key(config)
+    shelf = None
+    if cache and previous is None:  # workers write the shards of the notes they parse
+        members: dict[int, set[str]] = {}
+        for rel in stats:
+            members.setdefault(_shard(rel), set()).add(rel)
+        shelf = (root / CACHE_DIR, key, members)
+    parsed = {note.rel: note for note in sorted(_parse_all(cold, setting, jobs, progress, shelf), key=lambda n: n.rel)}
     parsed.update(failed)
     for rel, note in parsed.items():
         stats[rel] = (note.size, note.mtime_ns, note.digest)
     changed = set(parsed) | (set(known) - set(stats))
-    key = _cache_key(config)
     if previous is not None:
         earlier = previous.notes
         cached: Callable[[], dict[str, Note]] = lambda: earlier
+    elif known or any(note.stored for note in parsed.values()):
+        cached = lambda: _read_shards(root, key)
     else:
-        cached = (lambda: _read_shards(root, key)) if known else (lambda: {})
+        cached = lambda: {}
     return Vault(root, config, stats, parsed, changed, fresh=index.get("fresh"), cached=cached,
                  loaded_ns=loaded_ns, wide=index.get("wide", {}))
 
@@ -419,7 +473,10 @@ def _digest_of(path: Path) -> str:
     except OSError:
         return ""
 def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: int | None,
-               progress: Callable[[int], Callable[[int], None]] | None) -> list[Note]:
+               progress: Callable[[int], Callable[[int], None]] | None,
+               shelf: tuple[Path, tuple[object, ...], dict[int, set[str]]] | None) -> list[Note]:
+    """Parse the cold notes: here when they are few, else on `jobs` worker processes; with `shelf` (the
+    cache's folder, key, and every note's rel by shard), each worker writes the shards of its notes."""
     if not cold:
         return []
     tick = progress(len(cold)) if progress else (lambda n: None)
@@ -430,8 +487,17 @@ def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: in
             out.append(read_and_summarize(Path(path), rel, size, mtime, setting))
             tick(1)
         return out
-    size = max(8, min(64, len(cold) // (workers * 8)))
-    batches = [cold[i:i + size] for i in range(0, len(cold), size)]
+    if shelf is None:
+        size = max(8, min(64, len(cold) // (workers * 8)))
+        batches = [Batch(cold[i:i + size]) for i in range(0, len(cold), size)]
+    else:
+        folder, key, members = shelf
+        by_shard: dict[int, list[tuple[str, str, int, int]]] = {}
+        for entry in cold:
+            by_shard.setdefault(_shard(entry[1]), []).append(entry)
+        batches = [Batch(notes, n, frozenset(members.get(n, set()) - {e[1] for e in notes}), folder, key)
+                   for n, notes in by_shard.items()]
+        batches.sort(key=lambda b: -len(b.notes))  # the largest first: the workers finish together
     out = []
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(setting,)) as pool:
         for done in pool.map(_work, batches):
