@@ -164,7 +164,7 @@ def summarize(doc: Document, config: Config) -> FileSummary:
         statuses.append(status)
         if status.type in ("todo", "in_progress") and task.due is not None:
             dated.append(Overdue(doc.path, task.line, "task", task.text, task.due, 0))
-    next_reviews = reviews.next_reviews(doc, config)
+    next_reviews = reviews.next_reviews(doc, config, statuses)
     dated += [Overdue(r.path, r.line, "review", r.text, r.due, 0) for r in next_reviews]
     track, found = tracks.track(doc, config)
     problems += found
@@ -312,11 +312,11 @@ def _section_items(doc: Document, statuses: list[Status]) -> list[tuple[frozense
                                          for i in doc.heading_indices(heading))
         return keys_of[heading] | {recognize.section_key(label)} if label else keys_of[heading]
 
-    groups: dict[frozenset[str], list] = {}
+    tallies: dict[tuple[int | None, str | None], list] = {}  # by heading and label first: fewer keys to build
     for task, status in zip(doc.tasks, statuses):
         if status.type == "non_task":
             continue
-        entry = groups.setdefault(keys(task.heading, task.group), [0, 0.0, 0])
+        entry = tallies.setdefault((task.heading, task.group), [0, 0.0, 0])
         entry[0] += 1
         entry[1] += status.credit
         entry[2] += status.type != "cancelled"
@@ -326,10 +326,16 @@ def _section_items(doc: Document, statuses: list[Status]) -> list[tuple[frozense
         status_col = table.column("status")
         for row in table.rows:
             if not row.placeholder:
-                entry = groups.setdefault(keys(table.heading), [0, 0.0, 0])
+                entry = tallies.setdefault((table.heading, None), [0, 0.0, 0])
                 entry[0] += 1
                 entry[1] += _row_credit(row, status_col)
                 entry[2] += 1
+    groups: dict[frozenset[str], list] = {}
+    for (heading, label), (n, credit, counted) in tallies.items():
+        entry = groups.setdefault(keys(heading, label), [0, 0.0, 0])
+        entry[0] += n
+        entry[1] += credit
+        entry[2] += counted
     return [(k, n, credit, counted) for k, (n, credit, counted) in groups.items() if k]
 
 

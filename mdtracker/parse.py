@@ -32,7 +32,7 @@ def markdown_parser() -> MarkdownIt:
 
 _MD = markdown_parser()
 _INLINE = MarkdownIt("commonmark")  # full inline parsing, only for the rare line that holds a marker
-_DATE_HINTS = "::" + "".join(recognize.SIGNIFIERS)  # a line without one of these has no task date
+_DATE_HINT = re.compile("[:" + "".join(recognize.SIGNIFIERS) + "]")  # a line without one has no task date
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _YAML = frontmatter.YAMLHandler()
 
@@ -193,8 +193,8 @@ class _Walk:
             return False
         symbol, rest = is_task
         dates: dict[str, dt.date] = {}
-        found = recognize.date_fields(rest) if any(ch in rest for ch in _DATE_HINTS) else []
-        tail = recognize.fields_tail_start(rest) if found else 0
+        found = recognize.date_fields(rest) if _DATE_HINT.search(rest) else []
+        tail = recognize.fields_tail_start(rest) if found and not recognize.only_fields_after(rest, found) else 0
         for f in found:
             day = f.date
             if day is None:
@@ -206,7 +206,11 @@ class _Walk:
                     line, "field-not-at-end",
                     f"{f.field} date {f.text} is followed by text; Obsidian Tasks reads dates only at the end of the line",
                 )
-        parent = next((it.task for it in reversed(self.items[:-1]) if it.task is not None), None)
+        items, parent = self.items, None
+        for depth in range(len(items) - 2, -1, -1):
+            if items[depth].task is not None:
+                parent = items[depth].task
+                break
         self.items[-1].task = len(self.tasks)
         self.tasks.append(Task(
             line=line, symbol=symbol, text=(recognize.strip_cookie(rest) if rest.endswith("]") else rest).strip(), depth=len(self.items) - 1,
@@ -346,17 +350,15 @@ class _Walk:
         for n, label in enumerate(self.labels):
             if not inside(label.line):
                 label_at[n] = len(labels)
-                labels.append(dataclasses.replace(label, heading=heading_at(label.heading)))
+                labels.append(_moved(label, heading=heading_at(label.heading)))
         self.labels = labels
-        self.fields = [dataclasses.replace(f, heading=heading_at(f.heading)) for f in self.fields if not inside(f.line)]
-        self.scores = [dataclasses.replace(x, heading=heading_at(x.heading)) for x in self.scores if not inside(x.line)]
-        self.topic_scores = [dataclasses.replace(x, heading=heading_at(x.heading))
-                             for x in self.topic_scores if not inside(x.line)]
-        self.tables = [dataclasses.replace(t, generated=inside(t.line), heading=heading_at(t.heading))
-                       for t in self.tables]
+        self.fields = [_moved(f, heading=heading_at(f.heading)) for f in self.fields if not inside(f.line)]
+        self.scores = [_moved(x, heading=heading_at(x.heading)) for x in self.scores if not inside(x.line)]
+        self.topic_scores = [_moved(x, heading=heading_at(x.heading)) for x in self.topic_scores if not inside(x.line)]
+        self.tables = [_moved(t, generated=inside(t.line), heading=heading_at(t.heading)) for t in self.tables]
         kept = [n for n, t in enumerate(self.tasks) if not inside(t.line)]
         new_index = {old: new for new, old in enumerate(kept)}
-        self.tasks = [dataclasses.replace(
+        self.tasks = [_moved(
             t, parent=None if t.parent is None else new_index.get(t.parent), heading=heading_at(t.heading),
             label=None if t.label is None else label_at.get(t.label),
         ) for t in (self.tasks[n] for n in kept)]
@@ -369,6 +371,8 @@ class _Walk:
     def _drop_headings(self, inside: Callable[[int], bool]) -> Callable[[int | None], int | None]:
         """Drop the headings written inside regions, rebuilding the tree from the levels of the others; return
         the map from an old heading index to the kept heading that now stands nearest above."""
+        if not any(inside(h.line) for h in self.headings):
+            return lambda index: index  # no heading was generated: every index stays
         last_kept: list[int | None] = []
         kept: list[Heading] = []
         open_: list[int] = []
@@ -431,6 +435,13 @@ class _Walk:
 
     def _problem(self, line: int, code: str, message: str) -> None:
         self.problems.append(Problem(self.path, line, code, message))
+
+
+def _moved(item: Any, **values: Any) -> Any:
+    """`item` with `values`, copied only when one of them differs (most items keep their places)."""
+    if all(getattr(item, name) == value for name, value in values.items()):
+        return item
+    return dataclasses.replace(item, **values)
 
 
 def _cell(text: str) -> Cell:

@@ -127,6 +127,14 @@ def fields_tail_start(line: str) -> int:
     return end
 
 
+def only_fields_after(line: str, found: list[DateField]) -> bool:
+    """True when nothing but white space stands between and after the date fields found on the line: then
+    Obsidian Tasks reads them all (the quick answer `fields_tail_start` would give for most lines)."""
+    ends = [f.end for f in found]
+    starts = [f.start for f in found[1:]] + [len(line)]
+    return all(not line[end:start].strip() for end, start in zip(ends, starts))
+
+
 def title_only(text: str) -> str:
     """A task's text without the dates, tags and other fields Obsidian Tasks reads at its end."""
     return text[: fields_tail_start(text)].strip()

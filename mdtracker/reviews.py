@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from mdtracker.config import Config
+from mdtracker.config import Config, Status
 from mdtracker.model import Document, Task
 
 
@@ -40,18 +40,21 @@ def intervals_for(doc: Document, config: Config) -> tuple[int, ...]:
     return config.intervals
 
 
-def next_reviews(doc: Document, config: Config) -> list[Review]:
-    """The next pending review of every studied topic of the note (`days_overdue` is set for a day later)."""
+def next_reviews(doc: Document, config: Config, statuses: list[Status] | None = None) -> list[Review]:
+    """The next pending review of every studied topic of the note (`days_overdue` is set for a day later).
+    `statuses`: the status of each task, where the caller has them (an unknown symbol is not done)."""
+    if all(task.done is None for task in doc.tasks):
+        return []
+    kinds = [s.type for s in statuses] if statuses is not None else \
+        [getattr(config.status(t.symbol), "type", "todo") for t in doc.tasks]
     found = []
     intervals = intervals_for(doc, config)
     done_reviews: dict[int, int] = {}
-    for task in doc.tasks:
-        status = config.status(task.symbol)
-        if is_review_record(doc, task) and status is not None and status.type == "done" and task.parent is not None:
+    for task, kind in zip(doc.tasks, kinds):
+        if kind == "done" and task.parent is not None and is_review_record(doc, task):
             done_reviews[task.parent] = done_reviews.get(task.parent, 0) + 1
-    for index, task in enumerate(doc.tasks):
-        status = config.status(task.symbol)
-        if task.done is None or status is None or status.type != "done" or is_review_record(doc, task):
+    for index, (task, kind) in enumerate(zip(doc.tasks, kinds)):
+        if task.done is None or kind != "done" or is_review_record(doc, task):
             continue
         k = done_reviews.get(index, 0) + 1
         if k > len(intervals):

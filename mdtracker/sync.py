@@ -49,9 +49,11 @@ def cookie_value(doc: Document, cookie: Cookie, config: Config) -> str:
     return cookie_text(done, counted, cookie.percent)
 
 
-def transform(note: NoteText, doc: Document, renderer: Renderer, config: Config) -> tuple[str, list[Change]]:
-    """The note's text with every region regenerated and every cookie recounted (RenderError if a template fails)."""
-    rendered = [(region, renderer.render(doc, region)) for region in doc.regions]
+def transform(note: NoteText, doc: Document, renderer: Renderer | None, config: Config) -> tuple[str, list[Change]]:
+    """The note's text with every region regenerated and every cookie recounted (RenderError if a template
+    fails); `renderer` may be None for a note without regions."""
+    assert renderer is not None or not doc.regions
+    rendered = [(region, renderer.render(doc, region)) for region in doc.regions] if renderer else []
     cookies = [(cookie, cookie_value(doc, cookie, config)) for cookie in doc.cookies]
     return splice(note.text, rendered, cookies)
 
@@ -66,7 +68,6 @@ def outcome(vault: Vault, doc: Document, renderer: Renderer | None) -> Outcome:
         return Outcome(doc.path, error=err)
     if doc.digest and digest(note.raw) != doc.digest:
         return Outcome(doc.path, error=NoteError(doc.path, None, "changed while it was being read; not written (run again)", "conflict"))
-    assert renderer is not None
     try:
         new_text, changes = transform(note, doc, renderer, vault.config)
     except RenderError as err:
@@ -91,7 +92,7 @@ def preplan(text: NoteText, doc: Document, summary: FileSummary | None, setting:
     from mdtracker.analyze import combine
 
     assert setting.today is not None and summary is not None
-    renderer = Renderer(setting.root, combine([summary], setting.config, setting.today))
+    renderer = Renderer(setting.root, combine([summary], setting.config, setting.today)) if doc.regions else None
     try:
         new_text, changes = transform(text, doc, renderer, setting.config)
     except RenderError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import gc
 import os
 import pickle
 import tempfile
@@ -129,6 +130,15 @@ _WORKER_SETTING: Setting | None = None
 def _init_worker(setting: Setting) -> None:
     global _WORKER_SETTING
     _WORKER_SETTING = setting
+    _fewer_collections()
+
+
+def _fewer_collections() -> None:
+    """Parsing allocates many small objects and frees them in order, with hardly a reference cycle; the
+    cyclic garbage collector's default pace costs a bulk parse about a fifth of its time. So collect less
+    often (as mypy does), and never walk the objects that exist before the parse."""
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
 
 
 @dataclass(frozen=True)
@@ -483,9 +493,16 @@ def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: in
     workers = min(jobs or os.cpu_count() or 1, max(1, len(cold) // PARALLEL_FROM))
     if workers <= 1:
         out = []
-        for path, rel, size, mtime in cold:
-            out.append(read_and_summarize(Path(path), rel, size, mtime, setting))
-            tick(1)
+        pace = gc.get_threshold()
+        if len(cold) >= PARALLEL_FROM:
+            _fewer_collections()
+        try:
+            for path, rel, size, mtime in cold:
+                out.append(read_and_summarize(Path(path), rel, size, mtime, setting))
+                tick(1)
+        finally:
+            gc.set_threshold(*pace)
+            gc.unfreeze()
         return out
     if shelf is None:
         size = max(8, min(64, len(cold) // (workers * 8)))
