@@ -10,7 +10,6 @@ import contextlib
 import datetime as dt
 import difflib
 import functools
-import json
 import os
 import sys
 from pathlib import Path
@@ -243,9 +242,7 @@ def report_command(run: Run, as_json: bool) -> int:
     for err in vault.errors:
         _error(str(err))
     if as_json:
-        out = sys.stdout
-        json.dump(report.as_json(analysis), out, ensure_ascii=False, indent=2)  # streamed, not one big string
-        out.write("\n")
+        report.write_json(report.as_json(analysis), sys.stdout)
     else:
         report.print_summary(analysis, _console(), vault.root.resolve().name or str(vault.root))
     return EXIT_ERROR if vault.errors else EXIT_OK

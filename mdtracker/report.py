@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import json
+from typing import Any, TextIO
 
 from rich.console import Console, Group
 from rich.panel import Panel
@@ -35,6 +36,31 @@ def _iso(day: dt.date | None) -> str | None:
 def _counts(c: Counts) -> dict[str, int]:
     return {"total": c.total, "todo": c.todo, "in_progress": c.in_progress, "done": c.done,
             "cancelled": c.cancelled, "non_task": c.non_task}
+
+
+def write_json(report: dict[str, Any], out: TextIO) -> None:
+    """The report as JSON text: objects indented, and every entry of a list (a file, an overdue item, a review)
+    on a line of its own. Each entry is encoded by the json module's C encoder, which an indented dump never
+    uses: a 10,000-note report takes a fraction of a second instead of many seconds."""
+    _write(report, out, 0)
+    out.write("\n")
+
+
+def _write(value: Any, out: TextIO, depth: int) -> None:
+    pad = "  " * (depth + 1)
+    if isinstance(value, dict) and value and depth < 2:
+        out.write("{")
+        for n, (key, item) in enumerate(value.items()):
+            out.write(("," if n else "") + "\n" + pad + json.dumps(key, ensure_ascii=False) + ": ")
+            _write(item, out, depth + 1)
+        out.write("\n" + "  " * depth + "}")
+    elif isinstance(value, list) and value and depth < 3:
+        out.write("[")
+        for n, item in enumerate(value):
+            out.write(("," if n else "") + "\n" + pad + json.dumps(item, ensure_ascii=False))
+        out.write("\n" + "  " * depth + "]")
+    else:
+        out.write(json.dumps(value, ensure_ascii=False))
 
 
 def as_json(a: Analysis) -> dict[str, Any]:
