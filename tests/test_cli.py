@@ -90,7 +90,7 @@ def test_json_report_puts_each_entry_on_a_line_of_its_own(vault, capsys):
     lines = [line.strip().rstrip(",") for line in out.splitlines()]
     for entry in [*data["files"], *data["overdue"], *data["reviews"]["due"]]:  # grep a path, get its entry
         assert json.dumps(entry, ensure_ascii=False) in lines
-    assert [o["text"] for o in data["overdue"] if o["kind"] == "task"] == ['"quoted" \\ 📅 2025-11-01']
+    assert {o["path"]: o["text"] for o in data["overdue"] if o["kind"] == "task"}["notes/b.md"] == '"quoted" \\ 📅 2025-11-01'
     assert lines[0] == "{" and lines[-1] == "}" and '"tasks": {' in lines
 
 
