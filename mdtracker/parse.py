@@ -45,10 +45,9 @@ def parse(text: str, path: str, digest: str = "") -> Document:
 
 @dataclass
 class _Item:
-    """An open list item while walking: is it a task, and has its first block been seen."""
+    """An open list item while walking: the task it is, and a cookie on its first line."""
 
     task: int | None = None
-    started: bool = False
     cookie: tuple[int, bool, int] | None = None  # (line, percent, first task) of a cookie on its first line
 
 
@@ -77,39 +76,43 @@ class _Walk:
     open_cookies: list[tuple[int, bool, int, int]] = field(default_factory=list)  # heading cookies: +level
 
     def run(self, text: str) -> Document:
-        tokens, i = self.tokens, 0
-        while i < len(tokens):
+        tokens, i, end = self.tokens, 0, len(self.tokens)
+        while i < end:  # the most frequent tokens first; a paragraph and a heading are three tokens each
             tok = tokens[i]
             kind = tok.type
-            if kind == "front_matter":
-                self._front_matter(tok)
-            elif kind == "heading_open":
-                self._heading(tok, tokens[i + 1])
-                i += 2
-            elif kind in ("bullet_list_open", "ordered_list_open"):
-                self.lists += 1
-            elif kind in ("bullet_list_close", "ordered_list_close"):
-                self.lists -= 1
-                if self.lists == self.group_lists:
-                    self.group, self.label, self.group_lists = None, None, -1
-            elif kind == "list_item_open":
+            if kind == "paragraph_open":
+                # an item's first block is a paragraph when nothing stands between the item and it
+                self._paragraph(tok, tokens[i + 1], tokens[i + 3] if i + 3 < end else None,
+                                i > 0 and tokens[i - 1].type == "list_item_open")
+                i += 3
+                continue
+            if kind == "list_item_open":
                 self.items.append(_Item())
             elif kind == "list_item_close":
                 item = self.items.pop()
                 if item.cookie and len(self.tasks) > item.cookie[2]:
                     self.cookies.append(Cookie(item.cookie[0], item.cookie[1], item.cookie[2], len(self.tasks)))
-            elif kind == "html_block" and regions.MARKER_HINT in tok.content:
-                self._html_block(tok)
-            elif kind in ("fence", "code_block") and regions.MARKER_HINT in tok.content:
-                self._code(tok)
-            elif kind == "paragraph_open":
-                self._paragraph(tok, tokens[i + 1], tokens[i + 3] if i + 3 < len(tokens) else None)
-                i += 2
+            elif kind == "bullet_list_open" or kind == "ordered_list_open":
+                self.lists += 1
+            elif kind == "bullet_list_close" or kind == "ordered_list_close":
+                self.lists -= 1
+                if self.lists == self.group_lists:
+                    self.group, self.label, self.group_lists = None, None, -1
+            elif kind == "heading_open":
+                self._heading(tok, tokens[i + 1])
+                i += 3
+                continue
             elif kind == "table_open":
                 i = self._table(i)
                 continue
-            if self.items and kind not in ("list_item_open", "bullet_list_open", "ordered_list_open"):
-                self.items[-1].started = True
+            elif kind == "html_block":
+                if regions.MARKER_HINT in tok.content:
+                    self._html_block(tok)
+            elif kind == "fence" or kind == "code_block":
+                if regions.MARKER_HINT in tok.content:
+                    self._code(tok)
+            elif kind == "front_matter":
+                self._front_matter(tok)
             i += 1
         self._close_heading_cookies(0)
         self._mojibake(text)
@@ -164,16 +167,17 @@ class _Walk:
     def _heading_index(self) -> int | None:
         return len(self.headings) - 1 if self.headings else None
 
-    def _paragraph(self, tok: Token, inline: Token, after: Token | None) -> None:
+    def _paragraph(self, tok: Token, inline: Token, after: Token | None, first_block: bool) -> None:
         start = tok.map[0] + 1 if tok.map else 0
-        lines = inline.content.split("\n")
-        first_block = bool(self.items) and not self.items[-1].started
-        is_task = first_block and self._task(start, lines[0])
+        content = inline.content
+        lines = content.split("\n") if "\n" in content else [content]
+        is_task = first_block and lines[0][:1] == "[" and self._task(start, lines[0])
         if first_block and lines[0].endswith("]"):
             percent = regions.cookie_at_end(lines[0])
             if percent is not None:
                 self.items[-1].cookie = (start, percent, len(self.tasks))
-        self._inline_markers(start, inline.content)
+        if regions.MARKER_HINT in content:
+            self._inline_markers(start, content)
         if len(lines) == 1 and not self.items and recognize.bold_led(lines[0]):
             self.labels.append(Label(start, lines[0], self._heading_index()))
             if after is not None and after.type in ("bullet_list_open", "ordered_list_open"):
@@ -185,7 +189,8 @@ class _Walk:
                 self.fields.append(Field(start + n, *kv, heading=self._heading_index()))
             if "%" in line and (n or not is_task) and self.items and (topic := recognize.topic_score(line)):
                 self.topic_scores.append(TopicScore(start + n, *topic, self._heading_index()))
-            self._score(start + n, line)
+            if "core" in line or "CORE" in line:
+                self._score(start + n, line)
 
     def _task(self, line: int, text: str) -> bool:
         is_task = recognize.task_symbol(text)
