@@ -204,8 +204,10 @@ class Vault:
         `only` that this run did not parse is one with regions on the day or the vault."""
         from mdtracker.parse import parse
 
-        if only is None:
-            candidates = list(self.notes.values())
+        if only is None:  # the notes this run parsed know what they need; only the others come from the cache
+            unparsed = any(rel not in self.parsed for rel in self.stats)
+            candidates = [self.parsed[rel] if rel in self.parsed else self.notes[rel] for rel in self.stats] \
+                if unparsed else [self.parsed[rel] for rel in self.stats]
         else:
             candidates = [self.parsed[rel] if rel in self.parsed else Note(rel, 0, 0, self.stats[rel][2], rewritable=True)
                           for rel in sorted(only) if rel in self.stats]
@@ -373,11 +375,19 @@ def _store_shard(folder: Path, n: int, key: tuple[object, ...], keep: Iterable[s
     shard = {rel: note for rel, note in _read_shard(folder, n, key).items() if rel in keep} if keep else {}
     shard.update((note.rel, _cacheable(note)) for note in notes if note.error is None)
     try:
-        folder.mkdir(exist_ok=True)
+        _cache_folder(folder)
         _write(folder / f"notes-{n:02d}.pickle", {"key": key, "notes": shard})
     except OSError:
         return False
     return True
+
+
+def _cache_folder(folder: Path) -> None:
+    """Make the cache's folder, which tells git to ignore it."""
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# mdtracker's parse cache: safe to delete\n*\n")
 
 
 def save(vault: Vault) -> None:
@@ -386,10 +396,7 @@ def save(vault: Vault) -> None:
     folder = vault.root / CACHE_DIR
     key = _cache_key(vault.config)
     try:
-        folder.mkdir(exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# mdtracker's parse cache: safe to delete\n*\n")
+        _cache_folder(folder)
         pending: dict[int, list[Note]] = {}
         for rel in vault.changed:
             note = vault.parsed.get(rel)

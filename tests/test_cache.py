@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import sys
 
@@ -92,3 +93,19 @@ def test_a_first_sync_of_many_notes_leaves_them_for_the_next_run(tmp_path, capsy
     assert run(["sync", *TODAY, str(tmp_path)]) == 0
     assert capsys.readouterr().out == "Every region is up to date.\n"
     assert run(["check", *TODAY, "--no-cache", str(tmp_path)]) == 0
+
+
+def test_the_workers_of_a_cold_run_leave_every_note_in_the_cache(vault, capsys, monkeypatch):
+    import mdtracker.vault
+
+    shutil.rmtree(vault / ".mdtracker", ignore_errors=True)
+    baseline = _report(vault, capsys, "--jobs", "2")  # cold, on two workers that write the shards
+    assert (vault / ".mdtracker" / ".gitignore").exists()
+    parsed: list[str] = []
+    real = mdtracker.vault.read_and_summarize
+    monkeypatch.setattr(mdtracker.vault, "read_and_summarize", lambda path, rel, *a: parsed.append(rel) or real(path, rel, *a))
+    assert _report(vault, capsys) == baseline and parsed == []  # warm: nothing parsed again
+    lost = sorted((vault / ".mdtracker").glob("notes-*.pickle"))[0]
+    lost.unlink()
+    assert _report(vault, capsys) == baseline  # a lost shard costs its notes a parse, nothing more
+    assert 0 < len(parsed) < 300 / 10
