@@ -2,11 +2,12 @@
 
 For each vault size it generates a synthetic vault (bench/generate.py) and measures, each as a fresh
 `mdtracker` process (interpreter start included): cold sync (no cache), warm sync with nothing changed, warm
-sync after one note changed, check, report --json, and a cold sync on one core. Wall time, CPU time (user +
-system, all processes) and peak memory (the largest process). Beside them, the floors measured in the same
-run on the same files: reading every file, and markdown-it-py's parse of every file as mdtracker configures
-it (block level), on one core and on all cores. Prints the ratios. Then the edit-to-region latency of
-`mdtracker watch` on a 1,000-note vault (median and 95th percentile over 100 saves) and its idle CPU use.
+sync after one note changed, check, report --json, and a cold sync on one core, each the median of
+`--repeat` runs. Wall time, CPU time (user + system, all processes) and peak memory (the largest process).
+Beside them, the floors measured in the same run on the same files, as many times (medians): reading every
+file, and markdown-it-py's parse of every file as mdtracker configures it (block level), on one core and on
+all cores. Prints the ratios. Then the edit-to-region latency of `mdtracker watch` on a 1,000-note vault
+(median and 95th percentile over 100 saves) and its idle CPU use.
 """
 
 from __future__ import annotations
@@ -78,7 +79,9 @@ def bench(files: int, seed: int, repeat: int) -> None:
         generate.generate(folder, files, seed)
         subprocess.run([*MDTRACKER, "sync", str(folder)], stdout=subprocess.DEVNULL, check=True)  # regions fresh
         size = sum(p.stat().st_size for p in folder.rglob("*.md")) / 1e6
-        floor = floors(folder)
+        # the floors vary from run to run as much as we do: measure them as often, and compare medians
+        measured = [floors(folder) for _ in range(repeat)]
+        floor = {name: statistics.median(m[name] for m in measured) for name in measured[0]}
         rows: list[tuple[str, tuple[float, float, float]]] = []
 
         def cold(*extra: str) -> tuple[float, float, float]:
@@ -86,7 +89,7 @@ def bench(files: int, seed: int, repeat: int) -> None:
             return measure([*MDTRACKER, "sync", *extra, str(folder)], folder)
 
         rows.append(("cold sync", _median([cold() for _ in range(repeat)])))
-        rows.append(("cold sync, 1 core", _median([cold("--jobs", "1") for _ in range(1)])))
+        rows.append(("cold sync, 1 core", _median([cold("--jobs", "1") for _ in range(repeat)])))
         cold()
         measure([*MDTRACKER, "sync", str(folder)], folder)
         rows.append(("warm sync, nothing changed",
@@ -102,8 +105,10 @@ def bench(files: int, seed: int, repeat: int) -> None:
         rows.append(("report --json",
                      _median([measure([*MDTRACKER, "report", "--json", str(folder)], folder) for _ in range(repeat)])))
         cores = os.cpu_count() or 1
-        print(f"\n{files} notes, {size:.1f} MB, {cores} cores. Floors: read all files {floor['read']:.2f} s; "
-              f"markdown-it-py block parse {floor['parse1']:.2f} s on 1 core, {floor['parseN']:.2f} s on {cores}.")
+        print(f"\n{files} notes, {size:.1f} MB, {cores} cores. Floors (median of {repeat}): read all files "
+              f"{floor['read']:.2f} s; markdown-it-py block parse {floor['parse1']:.2f} s on 1 core, "
+              f"{floor['parseN']:.2f} s on {cores} (each run: "
+              f"{', '.join(format(m['parseN'], '.2f') for m in measured)}).")
         print(f"{'':30} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}  ratio")
         for name, (wall, cpu, peak) in rows:
             ratio = f"{wall / floor['parseN']:.2f}x parse on {cores} cores" if name.startswith("cold sync") else ""
