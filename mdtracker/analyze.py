@@ -281,12 +281,15 @@ def _domain_specs(doc: Document) -> list[tuple[DomainSpec, int]]:
     found = []
     for table in doc.tables:
         rows = [r for r in table.rows if r.cells and not r.placeholder]
-        weighted = [recognize.weighted_name(r.cells[0].text) for r in rows]
-        if not rows or not all(weighted):
+        weighted = []
+        for row in rows:  # every row must name a weighted domain: most tables fail at the first
+            if (named := recognize.weighted_name(row.cells[0].text)) is None:
+                break
+            weighted.append(named)
+        if not rows or len(weighted) < len(rows):
             continue
         total_col = table.column("total")
         for row, named in zip(rows, weighted):
-            assert named is not None
             found.append((DomainSpec(named[0], named[1], _number(row, total_col), (named[0],)), table.line))
     return found
 

@@ -39,7 +39,7 @@ _YAML = frontmatter.YAMLHandler()
 
 def parse(text: str, path: str, digest: str = "") -> Document:
     """Build the Document of one note from its text (already decoded, BOM removed)."""
-    doc = _Walk(path, _MD.parse(text), _NEWLINE.split(text)).run(text)
+    doc = _Walk(path, _MD.parse(text), text).run()
     return dataclasses.replace(doc, digest=digest) if digest else doc
 
 
@@ -55,7 +55,7 @@ class _Item:
 class _Walk:
     path: str
     tokens: list[Token]
-    source: list[str]
+    text: str
     headings: list[Heading] = field(default_factory=list)
     tasks: list[Task] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
@@ -75,7 +75,8 @@ class _Walk:
     cookies: list[Cookie] = field(default_factory=list)
     open_cookies: list[tuple[int, bool, int, int]] = field(default_factory=list)  # heading cookies: +level
 
-    def run(self, text: str) -> Document:
+    def run(self) -> Document:
+        text = self.text
         tokens, i, end = self.tokens, 0, len(self.tokens)
         while i < end:  # the most frequent tokens first; a paragraph and a heading are three tokens each
             tok = tokens[i]
@@ -242,12 +243,15 @@ class _Walk:
             elif tok.type == "tr_open":
                 row_line, cells = (tok.map[0] + 1 if tok.map else 0), []
             elif tok.type == "inline":
+                content = tok.content
                 if in_head:
-                    header.append(tok.content)
+                    header.append(content)
                 else:
-                    cells.append(_cell(tok.content))
-                    self._score(row_line, tok.content)
-                self._inline_markers(row_line, tok.content)
+                    cells.append(_cell(content))
+                    if "core" in content or "CORE" in content:
+                        self._score(row_line, content)
+                if regions.MARKER_HINT in content:
+                    self._inline_markers(row_line, content)
             elif tok.type == "tr_close" and not in_head:
                 rows.append(Row(row_line, tuple(cells)))
             i += 1
@@ -304,7 +308,8 @@ class _Walk:
         first, end = tok.map if tok.map else (0, 0)
         if end - first < 2:
             return False
-        closing = self.source[end - 1].strip() if end - 1 < len(self.source) else ""
+        source = _NEWLINE.split(self.text)  # rare: a fence that holds a marker
+        closing = source[end - 1].strip() if end - 1 < len(source) else ""
         return closing.startswith(tok.markup) and set(closing) == {tok.markup[0]}
 
     def _hidden_marker(self, line: int, content: str, what: str) -> None:
