@@ -69,11 +69,7 @@ class Cell:
 class Row:
     line: int
     cells: tuple[Cell, ...]
-
-    @property
-    def placeholder(self) -> bool:
-        """A template row (`| — | — |`) that holds no entry."""
-        return all(c.placeholder for c in self.cells)
+    placeholder: bool = False  # a template row (`| — | — |`) that holds no entry: every cell a placeholder
 
 
 @dataclass(frozen=True)

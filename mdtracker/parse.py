@@ -253,7 +253,7 @@ class _Walk:
                 if regions.MARKER_HINT in content:
                     self._inline_markers(row_line, content)
             elif tok.type == "tr_close" and not in_head:
-                rows.append(Row(row_line, tuple(cells)))
+                rows.append(Row(row_line, tuple(cells), all(c.placeholder for c in cells)))
             i += 1
         self.tables.append(Table(line, tuple(header), tuple(rows), self._heading_index()))
         return i + 1

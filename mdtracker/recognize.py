@@ -8,6 +8,7 @@ here; the parser hands these functions the text of one line or one cell.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass
 
@@ -283,6 +284,7 @@ def strip_cookie(text: str) -> str:
     return _COOKIE.sub("", text)
 
 
+@functools.lru_cache(maxsize=4096)  # the same headings recur in note after note
 def section_key(text: str) -> str:
     """A heading or label reduced for matching against section names: no emphasis, emoji, cookie, weight."""
     text = strip_cookie(strip_emphasis(text))
