@@ -451,7 +451,7 @@ def _moved(item: Any, **values: Any) -> Any:
     """`item` with `values`, copied only when one of them differs (most items keep their places)."""
     if all(getattr(item, name) == value for name, value in values.items()):
         return item
-    return dataclasses.replace(item, **values)
+    return item._replace(**values) if isinstance(item, Task) else dataclasses.replace(item, **values)
 
 
 def _cell(text: str) -> Cell:
