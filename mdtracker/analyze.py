@@ -9,8 +9,8 @@ statistics and nothing of Markdown syntax: it reads Documents and the config.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
-from typing import Iterable
+from dataclasses import dataclass
+from typing import Iterable, NamedTuple
 
 from mdtracker import interviews, plans, recognize, reviews, scores, tracks
 from mdtracker.config import Config, DomainSpec, Status
@@ -24,16 +24,14 @@ from mdtracker.tracks import Track
 TODO = Status("todo", 0.0)
 
 
-@dataclass(frozen=True)
-class HeadingProgress:
+class HeadingProgress(NamedTuple):  # a NamedTuple: made many times a note, and a tuple is built and pickled far faster than a frozen dataclass
     line: int
     level: int
     text: str
     counts: Counts
 
 
-@dataclass(frozen=True)
-class Overdue:
+class Overdue(NamedTuple):  # a NamedTuple: made many times a note, and a tuple is built and pickled far faster than a frozen dataclass
     path: str
     line: int
     kind: str  # task, review, milestone, followup
@@ -42,8 +40,7 @@ class Overdue:
     days_overdue: int
 
 
-@dataclass(frozen=True)
-class Completion:
+class Completion(NamedTuple):
     """A task done on a known date: by its own ✅ date, or by the date of the entry it stands in."""
 
     date: dt.date
@@ -212,7 +209,7 @@ def combine(summaries: Iterable[FileSummary], config: Config, today: dt.date,
     every = _every(files)
     overdue = [Overdue(o.path, o.line, o.kind, o.text, o.due, (today - o.due).days)
                for o in every["dated"] if o.due < today]
-    next_reviews = [replace(r, days_overdue=(today - r.due).days) for r in every["reviews"]]
+    next_reviews = [r._replace(days_overdue=(today - r.due).days) for r in every["reviews"]]
     upcoming = sorted((r for r in next_reviews if r.days_overdue < 0), key=lambda r: (r.due, r.path, r.line))
     return Analysis(
         today=today,

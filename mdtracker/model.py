@@ -27,8 +27,7 @@ class Problem:
         return f"{self.path}:{self.line}: {self.code} {self.message}"
 
 
-@dataclass(frozen=True)
-class Heading:
+class Heading(NamedTuple):  # a NamedTuple: made many times a note, and a tuple is built and pickled far faster than a frozen dataclass
     line: int
     level: int
     text: str  # as written, without a trailing cookie (sync rewrites those)
@@ -68,8 +67,7 @@ class Cell(NamedTuple):
     placeholder: bool = False
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):  # a NamedTuple: made many times a note, and a tuple is built and pickled far faster than a frozen dataclass
     line: int
     cells: tuple[Cell, ...]
     placeholder: bool = False  # a template row (`| — | — |`) that holds no entry: every cell a placeholder

@@ -390,7 +390,7 @@ class _Walk:
             if not inside(heading.line):
                 while open_ and kept[open_[-1]].level >= heading.level:
                     open_.pop()
-                kept.append(dataclasses.replace(heading, parent=open_[-1] if open_ else None))
+                kept.append(heading._replace(parent=open_[-1] if open_ else None))
                 open_.append(len(kept) - 1)
             last_kept.append(len(kept) - 1 if kept else None)
         self.headings = kept

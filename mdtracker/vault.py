@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # the parser and the analysis are imported only when a note h
 SKIPPED_FOLDERS = frozenset({".git", ".obsidian", ".mdtracker", "node_modules"})
 CACHE_DIR = ".mdtracker"
 CACHE_FILE = "index.pickle"
-CACHE_FORMAT = 5
+CACHE_FORMAT = 6  # raise it whenever a type the cache pickles changes
 RACY_NS = 2_000_000_000  # a note modified this close to the cache's writing is checked by its content hash
 PARALLEL_FROM = 64  # fewer cold notes than this are parsed in this process
 
