@@ -182,20 +182,19 @@ class Vault:
     def notes(self) -> dict[str, Note]:
         if self._notes is None:
             cached = self.cached()
-            notes = {}
+            notes: dict[str, Note | None] = {}
             for rel in self.stats:
                 note = self.parsed.get(rel)
                 if note is None:
                     note = cached.get(rel)
                 elif note.stored and rel in cached:
                     note = replace(note, summary=cached[rel].summary, stored=False)
-                if note is None or note.stored:  # a cache shard lost or damaged: parse the note now
-                    size, mtime, _ = self.stats[rel]
-                    note = read_and_summarize(self.root / rel, rel, size, mtime, Setting(self.config, self.root))
-                    self.parsed[rel] = note
-                    self.changed.add(rel)
-                notes[rel] = note
-            self._notes = notes
+                notes[rel] = None if note is None or note.stored else note
+            lost = [(str(self.root / rel), rel, *self.stats[rel][:2]) for rel, note in notes.items() if note is None]
+            for note in _parse_all(lost, Setting(self.config, self.root), None, None, None):  # shards lost or damaged
+                notes[note.rel] = self.parsed[note.rel] = note
+                self.changed.add(note.rel)
+            self._notes = {rel: note for rel, note in notes.items() if note is not None}
         return self._notes
 
     def rewritable(self, only: set[str] | None = None) -> list[Document]:
