@@ -8,6 +8,7 @@ matter and a BOM included).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -83,7 +84,12 @@ class Table:
 
     def column(self, *words: str) -> int | None:
         """Index of the first header cell holding one of `words` (case-insensitive), or None."""
-        return next((n for n, h in enumerate(self.header) if any(w in h.casefold() for w in words)), None)
+        return _column(self.header, words)
+
+
+@functools.lru_cache(maxsize=4096)  # the same headers recur in note after note
+def _column(header: tuple[str, ...], words: tuple[str, ...]) -> int | None:
+    return next((n for n, h in enumerate(header) if any(w in h.casefold() for w in words)), None)
 
 
 @dataclass(frozen=True)

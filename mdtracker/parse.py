@@ -32,7 +32,7 @@ def markdown_parser() -> MarkdownIt:
 
 _MD = markdown_parser()
 _INLINE = MarkdownIt("commonmark")  # full inline parsing, only for the rare line that holds a marker
-_DATE_HINT = re.compile("[:" + "".join(recognize.SIGNIFIERS) + "]")  # a line without one has no task date
+_SIGNIFIER = re.compile("[" + "".join(recognize.SIGNIFIERS) + "]")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _YAML = frontmatter.YAMLHandler()
 
@@ -199,7 +199,9 @@ class _Walk:
             return False
         symbol, rest = is_task
         dates: dict[str, dt.date] = {}
-        found = recognize.date_fields(rest) if _DATE_HINT.search(rest) else []
+        # a line with neither `::` nor a signifier (never ASCII) has no date: most lines fail the first tests
+        hinted = "::" in rest or (not rest.isascii() and _SIGNIFIER.search(rest) is not None)
+        found = recognize.date_fields(rest) if hinted else []
         tail = recognize.fields_tail_start(rest) if found and not recognize.only_fields_after(rest, found) else 0
         for f in found:
             day = f.date

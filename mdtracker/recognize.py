@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # --- tasks ----------------------------------------------------------------------------------------------
 
@@ -68,8 +68,7 @@ def first_date(text: str) -> dt.date | None:
     return parse_date(m.group(0)) if m else None
 
 
-@dataclass(frozen=True)
-class DateField:
+class DateField(NamedTuple):
     """One date written on a task line: which field, the text after the signifier, and where it stands."""
 
     field: str
