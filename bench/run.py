@@ -56,7 +56,7 @@ def _parse_batch(paths: list[str]) -> int:
 def floors(vault: Path) -> dict[str, float]:
     from mdtracker.vault import discover
 
-    paths = [str(p) for p, _ in discover(vault)]
+    paths = [p for p, _ in discover(vault)]
     t = time.perf_counter()
     for p in paths:
         Path(p).read_bytes()

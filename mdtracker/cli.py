@@ -152,11 +152,11 @@ def main(ctx: click.Context, today: str | None, config_file: Path | None) -> Non
 @_vault_command(rewrites=True)
 def sync_command(run: Run) -> int:
     """Regenerate every managed region and cookie in the vault."""
-    from mdtracker import sync
-
     if run.fresh:
         click.echo("Every region is up to date.")
         return EXIT_OK
+    from mdtracker import sync
+
     applied = sync.apply(run.vault, run.today, incremental=run.cache)
     for message in applied.errors:
         _error(message)
@@ -209,10 +209,10 @@ def watch_command(ctx: click.Context, vault: Path, today: str | None, config_fil
 @_vault_command(rewrites=True)
 def check_command(run: Run, diff: bool) -> int:
     """Change nothing; list every region that is out of date."""
-    from mdtracker import sync
-
     if run.fresh:
         return EXIT_OK
+    from mdtracker import sync
+
     outcomes, errors = sync.outcomes(run.vault, run.today, incremental=run.cache)
     for message in errors:
         _error(message)

@@ -22,9 +22,8 @@ from mdtracker.analyze import Analysis
 from mdtracker.counts import Counts, percent
 from mdtracker.model import Document
 from mdtracker.regions import Region
+from mdtracker.vault import SUFFIX, VAULT_TEMPLATES
 
-SUFFIX = ".md.j2"
-VAULT_TEMPLATES = "templates"  # a folder at the vault root holding NAME.md.j2 files
 
 
 def builtin_folder() -> Path:
@@ -45,12 +44,6 @@ def builtin_names() -> list[str]:
 # What a built-in region's output depends on besides the note itself: nothing (file), the date (day), or
 # the whole vault. A region of the vault's own templates may read anything: vault.
 _FILE_SCOPED = {"progress", "headings", "scores"}
-
-
-def own_templates(root: Path) -> frozenset[str]:
-    """The names of the vault's own templates (`templates/NAME.md.j2`)."""
-    folder = root / VAULT_TEMPLATES
-    return frozenset(p.name[: -len(SUFFIX)] for p in folder.glob("*" + SUFFIX)) if folder.is_dir() else frozenset()
 
 
 def scope_of(region: Region, own: frozenset[str] = frozenset()) -> str:
