@@ -42,7 +42,7 @@ def line_ending(line: str) -> str:
 class NoteText:
     """A note as read: its bytes, and its text decoded without the BOM."""
 
-    path: Path
+    path: str | Path
     raw: bytes
     text: str
     bom: bool
@@ -77,9 +77,10 @@ def digest(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
-def read_note(path: Path, rel: str) -> NoteText:
+def read_note(path: str | Path, rel: str) -> NoteText:
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as handle:
+            raw = handle.read()
     except OSError as err:
         raise NoteError(rel, None, f"cannot read: {err.strerror}", "io") from None
     text, bom = decode(raw, rel)

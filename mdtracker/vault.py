@@ -122,7 +122,7 @@ def note_from(doc: Document, size: int, mtime_ns: int, setting: Setting, text: N
     return note
 
 
-def read_and_summarize(path: Path, rel: str, size: int, mtime_ns: int, setting: Setting) -> Note:
+def read_and_summarize(path: str | Path, rel: str, size: int, mtime_ns: int, setting: Setting) -> Note:
     """Read, parse and summarize one note; a note that cannot be read becomes a Note with its error."""
     from mdtracker.parse import parse
 
@@ -165,7 +165,7 @@ class Batch:
 
 def _work(batch: Batch) -> list[Note]:
     assert _WORKER_SETTING is not None
-    notes = [read_and_summarize(Path(path), rel, size, mtime, _WORKER_SETTING) for path, rel, size, mtime in batch.notes]
+    notes = [read_and_summarize(path, rel, size, mtime, _WORKER_SETTING) for path, rel, size, mtime in batch.notes]
     if batch.shard is None or not _store_shard(batch.folder, batch.shard, batch.key, batch.keep, notes):
         return notes
     return [replace(n, summary=None, stored=True) if n.error is None else n for n in notes]
@@ -505,7 +505,7 @@ def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: in
             _fewer_collections()
         try:
             for path, rel, size, mtime in cold:
-                out.append(read_and_summarize(Path(path), rel, size, mtime, setting))
+                out.append(read_and_summarize(path, rel, size, mtime, setting))
                 tick(1)
         finally:
             gc.set_threshold(*pace)
