@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Iterable
 
 from mdtracker.config import Status
 
@@ -35,14 +35,13 @@ _COUNT_FIELDS = ("total", "todo", "in_progress", "done", "cancelled", "non_task"
 
 
 def count(statuses: Iterable[Status]) -> Counts:
-    tally: dict[str, Any] = dict.fromkeys(_COUNT_FIELDS, 0)
+    statuses = list(statuses)
+    kinds = [status.type for status in statuses]
     credit = 0.0
-    for status in statuses:
-        tally["total"] += 1
-        tally[status.type] += 1
+    for status in statuses:  # added in order, as ever: the same float every time
         credit += status.credit
-    tally["credit"] = credit
-    return Counts(**tally)
+    return Counts(len(kinds), kinds.count("todo"), kinds.count("in_progress"), kinds.count("done"),
+                  kinds.count("cancelled"), kinds.count("non_task"), credit)
 
 
 def percent(value: float | None, digits: int = 0) -> str:

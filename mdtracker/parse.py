@@ -48,7 +48,7 @@ class _Item:
     """An open list item while walking: the task it is, and a cookie on its first line."""
 
     task: int | None = None
-    cookie: tuple[int, bool, int] | None = None  # (line, percent, first task) of a cookie on its first line
+    cookie: tuple[int, str, int] | None = None  # (line, cookie as written, first task) of one on its first line
 
 
 @dataclass
@@ -73,7 +73,7 @@ class _Walk:
     markers: list[Marker] = field(default_factory=list)
     marker_problem: bool = False
     cookies: list[Cookie] = field(default_factory=list)
-    open_cookies: list[tuple[int, bool, int, int]] = field(default_factory=list)  # heading cookies: +level
+    open_cookies: list[tuple[int, str, int, int]] = field(default_factory=list)  # heading cookies: +level
 
     def run(self) -> Document:
         text = self.text
@@ -92,7 +92,8 @@ class _Walk:
             elif kind == "list_item_close":
                 item = self.items.pop()
                 if item.cookie and len(self.tasks) > item.cookie[2]:
-                    self.cookies.append(Cookie(item.cookie[0], item.cookie[1], item.cookie[2], len(self.tasks)))
+                    line, written, first = item.cookie
+                    self.cookies.append(Cookie(line, written.endswith("%]"), first, len(self.tasks), written))
             elif kind == "bullet_list_open" or kind == "ordered_list_open":
                 self.lists += 1
             elif kind == "bullet_list_close" or kind == "ordered_list_close":
@@ -156,10 +157,10 @@ class _Walk:
             parent = self.headings[parent].parent
         line = tok.map[0] + 1 if tok.map else 0
         self._close_heading_cookies(level)
-        percent = regions.cookie_at_end(inline.content) if "]" in inline.content else None
-        if percent is not None:
-            self.open_cookies.append((line, percent, len(self.tasks), level))
-        text = recognize.strip_cookie(inline.content) if percent is not None else inline.content
+        written = regions.cookie_at_end(inline.content) if "]" in inline.content else None
+        if written is not None:
+            self.open_cookies.append((line, written, len(self.tasks), level))
+        text = recognize.strip_cookie(inline.content) if written is not None else inline.content
         self.headings.append(Heading(line, level, text, parent))
         self._score(line, inline.content)
         self._inline_markers(line, inline.content)
@@ -174,9 +175,9 @@ class _Walk:
         lines = content.split("\n") if "\n" in content else [content]
         is_task = first_block and lines[0][:1] == "[" and self._task(start, lines[0])
         if first_block and lines[0].endswith("]"):
-            percent = regions.cookie_at_end(lines[0])
-            if percent is not None:
-                self.items[-1].cookie = (start, percent, len(self.tasks))
+            written = regions.cookie_at_end(lines[0])
+            if written is not None:
+                self.items[-1].cookie = (start, written, len(self.tasks))
         if regions.MARKER_HINT in content:
             self._inline_markers(start, content)
         if len(lines) == 1 and not self.items and recognize.bold_led(lines[0]):
@@ -265,8 +266,8 @@ class _Walk:
     def _close_heading_cookies(self, level: int) -> None:
         """A heading of `level` (0: the end) ends the scope of the open heading cookies at that level or deeper."""
         while self.open_cookies and self.open_cookies[-1][3] >= level:
-            line, percent, first, _ = self.open_cookies.pop()
-            self.cookies.append(Cookie(line, percent, first, len(self.tasks)))
+            line, written, first, _ = self.open_cookies.pop()
+            self.cookies.append(Cookie(line, written.endswith("%]"), first, len(self.tasks), written))
 
     def _html_block(self, tok: Token) -> None:
         """Markers in raw HTML, read comment by comment as a browser would: a marker inside a comment that

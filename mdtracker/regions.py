@@ -52,15 +52,16 @@ class Cookie:
     percent: bool
     first_task: int  # the tasks it counts are Document.tasks[first_task:end_task]
     end_task: int
+    written: str = ""  # the cookie as the note has it now (`[3/8]`)
 
 
 COOKIE = re.compile(r"\[(\d*/\d*|\d*%)\](?=[ \t]*(?:#+[ \t]*)?$)")
 
 
-def cookie_at_end(text: str) -> bool | None:
-    """None when the line does not end with a cookie; else whether it is a percent cookie."""
+def cookie_at_end(text: str) -> str | None:
+    """The cookie the line ends with, as written (`[3/8]`, `[%]`); None when it ends with none."""
     m = COOKIE.search(text)
-    return None if m is None else m.group(1).endswith("%")
+    return None if m is None else m.group(0)
 
 
 class MarkerError(Exception):

@@ -92,6 +92,8 @@ def preplan(text: NoteText, doc: Document, summary: FileSummary | None, setting:
     from mdtracker.analyze import combine
 
     assert setting.today is not None and summary is not None
+    if not doc.regions and all(cookie_value(doc, c, setting.config) == c.written for c in doc.cookies):
+        return Outcome(doc.path)  # fresh, and known without splicing the text: most notes on most runs
     renderer = Renderer(setting.root, combine([summary], setting.config, setting.today)) if doc.regions else None
     try:
         new_text, changes = transform(text, doc, renderer, setting.config)
