@@ -24,14 +24,14 @@ from mdtracker.tracks import Track
 TODO = Status("todo", 0.0)
 
 
-class HeadingProgress(NamedTuple):  # a NamedTuple: made many times a note, and a tuple is built and pickled far faster than a frozen dataclass
+class HeadingProgress(NamedTuple):
     line: int
     level: int
     text: str
     counts: Counts
 
 
-class Overdue(NamedTuple):  # a NamedTuple: made many times a note, and a tuple is built and pickled far faster than a frozen dataclass
+class Overdue(NamedTuple):
     path: str
     line: int
     kind: str  # task, review, milestone, followup

@@ -16,7 +16,7 @@ from mdtracker.config import Config, Status
 from mdtracker.model import Document, Task
 
 
-class Review(NamedTuple):  # a NamedTuple: made many times a note, and a tuple is built and pickled far faster than a frozen dataclass
+class Review(NamedTuple):
     path: str
     line: int
     text: str
