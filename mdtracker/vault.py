@@ -525,6 +525,8 @@ def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: in
         batches = [Batch(notes, n, frozenset(members.get(n, set()) - {e[1] for e in notes}), folder, key)
                    for n, notes in by_shard.items()]
         batches.sort(key=lambda b: -len(b.notes))  # the largest first: the workers finish together
+    import mdtracker.parse, mdtracker.sync  # noqa: F401  (imported once, before the workers fork, for all of them)
+
     out = []
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(setting,)) as pool:
         for done in pool.map(_work, batches):
