@@ -25,7 +25,6 @@ from mdtracker.regions import Region
 from mdtracker.vault import SUFFIX, VAULT_TEMPLATES
 
 
-
 def builtin_folder() -> Path:
     """Where the built-in templates are: inside the installed package, or `templates/` in a source tree."""
     try:

@@ -55,6 +55,8 @@ def transform(note: NoteText, doc: Document, renderer: Renderer | None, config: 
     assert renderer is not None or not doc.regions
     rendered = [(region, renderer.render(doc, region)) for region in doc.regions] if renderer else []
     cookies = [(cookie, cookie_value(doc, cookie, config)) for cookie in doc.cookies]
+    if not rendered and all(value == cookie.written for cookie, value in cookies):
+        return note.text, []  # every cookie already shows its count: nothing to splice (most notes, most runs)
     return splice(note.text, rendered, cookies)
 
 
@@ -92,8 +94,6 @@ def preplan(text: NoteText, doc: Document, summary: FileSummary | None, setting:
     from mdtracker.analyze import combine
 
     assert setting.today is not None and summary is not None
-    if not doc.regions and all(cookie_value(doc, c, setting.config) == c.written for c in doc.cookies):
-        return Outcome(doc.path)  # fresh, and known without splicing the text: most notes on most runs
     renderer = Renderer(setting.root, combine([summary], setting.config, setting.today)) if doc.regions else None
     try:
         new_text, changes = transform(text, doc, renderer, setting.config)

@@ -142,12 +142,14 @@ def _init_worker(setting: Setting) -> None:
     _fewer_collections()
 
 
-def _fewer_collections() -> None:
+def _fewer_collections() -> tuple[int, int, int]:
     """Parsing allocates many small objects and frees them in order, with hardly a reference cycle; the
     cyclic garbage collector's default pace costs a bulk parse about a fifth of its time. So collect less
-    often (as mypy does), and never walk the objects that exist before the parse."""
+    often (as mypy does), and never walk the objects that exist before the parse. Returns the old pace."""
+    pace = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
+    return pace
 
 
 @dataclass(frozen=True)
@@ -212,10 +214,8 @@ class Vault:
         `only` that this run did not parse is one with regions on the day or the vault."""
         from mdtracker.parse import parse
 
-        if only is None:  # the notes this run parsed know what they need; only the others come from the cache
-            unparsed = any(rel not in self.parsed for rel in self.stats)
-            candidates = [self.parsed[rel] if rel in self.parsed else self.notes[rel] for rel in self.stats] \
-                if unparsed else [self.parsed[rel] for rel in self.stats]
+        if only is None:  # the notes this run parsed know what they need: the cache is read only for the others
+            candidates = [self.parsed.get(rel) or self.notes[rel] for rel in self.stats]
         else:
             candidates = [self.parsed[rel] if rel in self.parsed else Note(rel, 0, 0, self.stats[rel][2], rewritable=True)
                           for rel in sorted(only) if rel in self.stats]
@@ -343,6 +343,13 @@ def _cache_key(config: Config) -> tuple[object, ...]:
     return (CACHE_FORMAT, __version__, config.fingerprint)
 
 
+def _by_shard(rels: Iterable[str]) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = {}
+    for rel in rels:
+        found.setdefault(_shard(rel), set()).add(rel)
+    return found
+
+
 def _read_index(root: Path, config: Config) -> dict[str, Any]:
     try:
         with open(root / CACHE_DIR / CACHE_FILE, "rb") as handle:
@@ -408,10 +415,7 @@ def save(vault: Vault) -> None:
             note = vault.parsed.get(rel)
             if note is None or not note.stored:
                 pending.setdefault(_shard(rel), []).extend([note] if note is not None else [])
-        members: dict[int, list[str]] = {}
-        for rel in vault.stats:
-            if (n := _shard(rel)) in pending:
-                members.setdefault(n, []).append(rel)
+        members = _by_shard(vault.stats) if pending else {}
         for n, notes in pending.items():
             if not _store_shard(folder, n, key, members.get(n, ()), notes):
                 return
@@ -500,32 +504,31 @@ def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: in
     workers = min(jobs or os.cpu_count() or 1, max(1, len(cold) // PARALLEL_FROM))
     if workers <= 1:
         out = []
-        pace = gc.get_threshold()
-        if len(cold) >= PARALLEL_FROM:
-            _fewer_collections()
+        pace = _fewer_collections() if len(cold) >= PARALLEL_FROM else None
         try:
             for path, rel, size, mtime in cold:
                 out.append(read_and_summarize(path, rel, size, mtime, setting))
                 tick(1)
         finally:
-            gc.set_threshold(*pace)
-            gc.unfreeze()
+            if pace is not None:
+                gc.set_threshold(*pace)
+                gc.unfreeze()
         return out
     if shelf is None:
         size = max(8, min(64, len(cold) // (workers * 8)))
         batches = [Batch(cold[i:i + size]) for i in range(0, len(cold), size)]
     else:
         folder, key, every = shelf
-        members: dict[int, set[str]] = {}
-        for rel in every:
-            members.setdefault(_shard(rel), set()).add(rel)
+        members = _by_shard(every)
         by_shard: dict[int, list[tuple[str, str, int, int]]] = {}
         for entry in cold:
             by_shard.setdefault(_shard(entry[1]), []).append(entry)
         batches = [Batch(notes, n, frozenset(members.get(n, set()) - {e[1] for e in notes}), folder, key)
                    for n, notes in by_shard.items()]
         batches.sort(key=lambda b: -len(b.notes))  # the largest first: the workers finish together
-    import mdtracker.parse, mdtracker.sync  # noqa: F401  (imported once, before the workers fork, for all of them)
+    # imported once, before the workers fork, for all of them
+    import mdtracker.parse  # noqa: F401
+    import mdtracker.sync  # noqa: F401
 
     out = []
     with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(setting,)) as pool:
