@@ -16,6 +16,17 @@ class MdtrackerError(Exception):
         where = f"{self.path}:{self.line}" if self.line else self.path
         return f"{where}: {self.message}"
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # a note that failed on a worker travels back to the command with its error: keep every field
+        return _restore, (type(self), dict(self.__dict__))
+
+
+def _restore(cls: type[MdtrackerError], fields: dict[str, object]) -> MdtrackerError:
+    error = cls.__new__(cls)
+    Exception.__init__(error, fields.get("message"))
+    error.__dict__.update(fields)
+    return error
+
 
 class ConfigError(MdtrackerError):
     """The config file is malformed; nothing can run without it."""

@@ -109,3 +109,15 @@ def test_the_workers_of_a_cold_run_leave_every_note_in_the_cache(vault, capsys, 
     lost.unlink()
     assert _report(vault, capsys) == baseline  # a lost shard costs its notes a parse, nothing more
     assert 0 < len(parsed) < 300 / 10
+
+
+def test_a_note_that_fails_on_a_worker_is_reported_not_a_crash(tmp_path, capsys):
+    generate.generate(tmp_path, 150, seed=4)  # enough cold notes for two workers
+    bad = tmp_path / "latin1.md"
+    bad.write_bytes(b"- [ ] caf\xe9\n")
+    capsys.readouterr()
+    assert run(["report", "--json", *TODAY, "--jobs", "2", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert "latin1.md:1: not valid UTF-8 (byte 0xe9 at column 10); left untouched" in err
+    assert "Traceback" not in err and len(json.loads(out)["files"]) == 150
+    assert bad.read_bytes() == b"- [ ] caf\xe9\n"
