@@ -147,6 +147,10 @@ class _Walk:
             line = 1 + (mark.line + 1 if mark is not None else 0)
             self._problem(line, "front-matter", f"front matter is not valid YAML: {getattr(err, 'problem', err)}")
             return
+        except Exception as err:  # PyYAML's constructors raise plain errors: `created: 2025-13-45`
+            line = 2 + _unreadable_value(tok.content)
+            self._problem(line, "front-matter", f"front matter has a value YAML cannot read: {err}")
+            return
         if isinstance(data, dict):
             self.front_matter = {str(k): v for k, v in data.items()}
 
@@ -448,6 +452,27 @@ class _Walk:
 
     def _problem(self, line: int, code: str, message: str) -> None:
         self.problems.append(Problem(self.path, line, code, message))
+
+
+def _unreadable_value(content: str) -> int:
+    """The line (from 0) of the first value of valid YAML that PyYAML's safe constructor fails on: a date
+    that is no date (`2025-02-30`), `!!int abc`. 0 if none is found alone."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    constructor = yaml.constructor.SafeConstructor()
+    root = yaml.compose(content, Loader=loader)
+    stack: list[yaml.Node] = [root] if root is not None else []
+    while stack:  # depth first, in document order
+        node = stack.pop()
+        if isinstance(node, yaml.ScalarNode):
+            try:
+                constructor.construct_object(node)
+            except Exception:  # whatever the constructor raises, this is the value
+                return node.start_mark.line
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(reversed(node.value))
+        elif isinstance(node, yaml.MappingNode):
+            stack.extend(n for pair in reversed(node.value) for n in reversed(pair))
+    return 0
 
 
 def _moved(item: Any, **values: Any) -> Any:

@@ -90,3 +90,12 @@ def test_fields_and_scores_with_their_lines():
     assert [(f.line, f.key, f.value) for f in doc.fields] == [
         (1, "Timeline", "2-3 months"), (2, "Target Role", "ML Engineer"), (3, "Status", "active")]
     assert [(s.line, s.value) for s in doc.scores] == [(5, 0.865), (6, 0.78)]
+
+
+@pytest.mark.parametrize("value", ["2025-13-45", "2025-02-30", "!!int twelve", "!!float abc", "!!timestamp soon"])
+def test_front_matter_value_yaml_cannot_read_is_a_problem_at_its_line(value):
+    # valid YAML syntax, but PyYAML's constructor raises a plain error (a date that is no date): no crash
+    doc = parse(f"---\ntitle: Plan\ncreated: {value}\n---\n# Plan\n- [ ] one\n", "p.md")
+    assert [(p.code, p.line) for p in doc.problems] == [("front-matter", 3)]
+    assert doc.front_matter == {}
+    assert [t.text for t in doc.tasks] == ["one"]
