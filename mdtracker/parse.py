@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import functools
 import re
 import datetime as dt
 from dataclasses import dataclass, field
@@ -74,6 +75,7 @@ class _Walk:
     marker_problem: bool = False
     cookies: list[Cookie] = field(default_factory=list)
     open_cookies: list[tuple[int, str, int, int]] = field(default_factory=list)  # heading cookies: +level
+    heading: int | None = None  # index of the last heading read: the one every later line stands under
 
     def run(self) -> Document:
         text = self.text
@@ -156,7 +158,7 @@ class _Walk:
 
     def _heading(self, tok: Token, inline: Token) -> None:
         level = int(tok.tag[1])
-        parent = self._heading_index()
+        parent = self.heading
         while parent is not None and self.headings[parent].level >= level:
             parent = self.headings[parent].parent
         line = tok.map[0] + 1 if tok.map else 0
@@ -166,12 +168,10 @@ class _Walk:
             self.open_cookies.append((line, written, len(self.tasks), level))
         text = recognize.strip_cookie(inline.content) if written is not None else inline.content
         self.headings.append(Heading(line, level, text, parent))
+        self.heading = len(self.headings) - 1
         self._score(line, inline.content)
         self._inline_markers(line, inline.content)
         self.group, self.label, self.group_lists = None, None, -1
-
-    def _heading_index(self) -> int | None:
-        return len(self.headings) - 1 if self.headings else None
 
     def _paragraph(self, tok: Token, inline: Token, after: Token | None, first_block: bool) -> None:
         start = tok.map[0] + 1 if tok.map else 0
@@ -185,16 +185,16 @@ class _Walk:
         if regions.MARKER_HINT in content:
             self._inline_markers(start, content)
         if len(lines) == 1 and not self.items and recognize.bold_led(lines[0]):
-            self.labels.append(Label(start, lines[0], self._heading_index()))
+            self.labels.append(Label(start, lines[0], self.heading))
             if after is not None and after.type in ("bullet_list_open", "ordered_list_open"):
                 self.group = recognize.bold_label(lines[0])
                 self.label, self.group_lists = len(self.labels) - 1, self.lists
         for n, line in enumerate(lines):
             # cheap substring tests first: most lines hold none of these conventions
             if (n or not is_task) and ("**" in line or "::" in line) and (kv := recognize.line_field(line)):
-                self.fields.append(Field(start + n, *kv, heading=self._heading_index()))
+                self.fields.append(Field(start + n, *kv, heading=self.heading))
             if "%" in line and (n or not is_task) and self.items and (topic := recognize.topic_score(line)):
-                self.topic_scores.append(TopicScore(start + n, *topic, self._heading_index()))
+                self.topic_scores.append(TopicScore(start + n, *topic, self.heading))
             if "core" in line or "CORE" in line:
                 self._score(start + n, line)
 
@@ -224,45 +224,48 @@ class _Walk:
             if items[depth].task is not None:
                 parent = items[depth].task
                 break
-        self.items[-1].task = len(self.tasks)
-        self.tasks.append(Task(
-            line=line, symbol=symbol, text=(recognize.strip_cookie(rest) if rest.endswith("]") else rest).strip(), depth=len(self.items) - 1,
-            heading=self._heading_index(), group=self.group, tags=recognize.tags(rest) if "#" in rest else (),
-            parent=parent, label=self.label, fields=recognize.inline_fields(rest) if "::" in rest else (), **dates,
-        ))
+        items[-1].task = len(self.tasks)
+        get = dates.get
+        self.tasks.append(Task._make((  # positional, in the fields' order: a task line is the commonest thing
+            line, symbol, (recognize.strip_cookie(rest) if rest.endswith("]") else rest).strip(), len(items) - 1,
+            self.heading, self.group, get("due"), get("scheduled"), get("start"), get("created"), get("done"),
+            get("cancelled"), recognize.tags(rest) if "#" in rest else (), parent, self.label,
+            recognize.inline_fields(rest) if "::" in rest else (),
+        )))
         return True
 
     def _table(self, i: int) -> int:
-        """Read the table starting at token i; return the index after it."""
+        """Read the table starting at token i; return the index after it. markdown-it writes a row as
+        `tr_open`, then `th_open`/`td_open`, `inline`, `th_close`/`td_close` for each cell, then `tr_close`;
+        the first row is the header."""
         tokens = self.tokens
         where = tokens[i].map
         line = where[0] + 1 if where else 0
-        header: list[str] = []
+        header: tuple[str, ...] | None = None
         rows: list[Row] = []
-        cells: list[Cell] = []
-        row_line, in_head = 0, False
-        while tokens[i].type != "table_close":
-            tok = tokens[i]
-            if tok.type == "thead_open":
-                in_head = True
-            elif tok.type == "thead_close":
-                in_head = False
-            elif tok.type == "tr_open":
-                row_line, cells = (tok.map[0] + 1 if tok.map else 0), []
-            elif tok.type == "inline":
-                content = tok.content
-                if in_head:
-                    header.append(content)
-                else:
-                    cells.append(_cell(content))
-                    if "core" in content or "CORE" in content:
-                        self._score(row_line, content)
+        while (kind := tokens[i].type) != "table_close":
+            if kind != "tr_open":  # thead and tbody open and close
+                i += 1
+                continue
+            row_map = tokens[i].map
+            row_line = row_map[0] + 1 if row_map else 0
+            texts = []
+            i += 1
+            while tokens[i].type != "tr_close":
+                texts.append(tokens[i + 1].content)
+                i += 3
+            i += 1
+            for content in texts:
+                if header is not None and ("core" in content or "CORE" in content):
+                    self._score(row_line, content)
                 if regions.MARKER_HINT in content:
                     self._inline_markers(row_line, content)
-            elif tok.type == "tr_close" and not in_head:
-                rows.append(Row(row_line, tuple(cells), all(c.placeholder for c in cells)))
-            i += 1
-        self.tables.append(Table(line, tuple(header), tuple(rows), self._heading_index()))
+            if header is None:
+                header = tuple(texts)
+            else:
+                cells = tuple(map(_cell, texts))
+                rows.append(Row(row_line, cells, all(c.placeholder for c in cells)))
+        self.tables.append(Table(line, header or (), tuple(rows), self.heading))
         return i + 1
 
     # --- markers and cookies ---------------------------------------------------------------------------
@@ -432,7 +435,7 @@ class _Walk:
             return
         value = recognize.score(text)
         if value is not None:
-            self.scores.append(Score(line, value, text.strip(), self._heading_index()))
+            self.scores.append(Score(line, value, text.strip(), self.heading))
 
     def _mojibake(self, text: str) -> None:
         repairs = mojibake.find(text)
@@ -482,6 +485,7 @@ def _moved(item: Any, **values: Any) -> Any:
     return item._replace(**values) if isinstance(item, Task) else dataclasses.replace(item, **values)
 
 
+@functools.lru_cache(maxsize=8192)  # `✅`, `85%`, `—` recur in table after table; a Cell is immutable
 def _cell(text: str) -> Cell:
     """A table cell with the values it holds; cheap character tests spare most cells every pattern."""
     stripped = text.strip()

@@ -14,16 +14,12 @@ from typing import NamedTuple
 
 # --- tasks ----------------------------------------------------------------------------------------------
 
-# `[c]` then a space or the end of the text; `c` is one character (SPEC §5).
-_TASK = re.compile(r"\[(.)\](?: |$)", re.DOTALL)
-
-
 def task_symbol(text: str) -> tuple[str, str] | None:
-    """`(symbol, rest)` when a list item's text starts like a task (`[x] rest`), else None."""
-    m = _TASK.match(text)
-    if m is None or m.group(1) in "\n\r":
+    """`(symbol, rest)` when a list item's text starts like a task (`[x] rest`), else None: `[c]` then a
+    space or the end of the text, `c` one character but a line break (SPEC §5)."""
+    if text[:1] != "[" or text[2:3] != "]" or text[1] in "\n\r" or text[3:4] not in ("", " "):
         return None
-    return m.group(1), text[m.end():]
+    return text[1], text[4:]
 
 
 # --- dates ----------------------------------------------------------------------------------------------
@@ -85,11 +81,12 @@ def date_fields(line: str) -> list[DateField]:
     """Every Obsidian Tasks date signifier and Dataview date field in the line, in order."""
     found = [DateField(SIGNIFIERS[m.group(1)], m.group(2), m.start(), m.end())
              for m in _SIGNIFIER_DATE.finditer(line)]
-    for m in _DATAVIEW_FIELD.finditer(line):
-        opener, key, value, closer = m.groups()
-        if (opener, closer) in (("[", "]"), ("(", ")")) and key in DATAVIEW_KEYS:
-            found.append(DateField(DATAVIEW_KEYS[key], value, m.start(), m.end()))
-    found.sort(key=lambda f: f.start)
+    if "::" in line:
+        for m in _DATAVIEW_FIELD.finditer(line):
+            opener, key, value, closer = m.groups()
+            if (opener, closer) in (("[", "]"), ("(", ")")) and key in DATAVIEW_KEYS:
+                found.append(DateField(DATAVIEW_KEYS[key], value, m.start(), m.end()))
+        found.sort(key=lambda f: f.start)
     return found
 
 
