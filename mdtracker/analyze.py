@@ -8,6 +8,7 @@ statistics and nothing of Markdown syntax: it reads Documents and the config.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 from typing import Iterable, NamedTuple
@@ -257,16 +258,24 @@ def _history(doc: Document, statuses: list[Status]) -> list[Completion]:
 
 
 def _heading_progress(doc: Document, statuses: list[Status]) -> tuple[HeadingProgress, ...]:
-    below: dict[int, list[Status]] = {}
-    for task, status in zip(doc.tasks, statuses):
-        index = task.heading
-        while index is not None:
-            below.setdefault(index, []).append(status)
-            index = doc.headings[index].parent
-    return tuple(
-        HeadingProgress(h.line, h.level, h.text, count(below[i]))
-        for i, h in enumerate(doc.headings) if i in below
-    )
+    """The counts below each heading that has tasks below it. Tasks are in file order, so the headings they
+    stand under never decrease, and the tasks below a heading and its subheadings are one run of them."""
+    headings = doc.headings
+    if not headings or not statuses:
+        return ()
+    owner = [-1 if t.heading is None else t.heading for t in doc.tasks]
+    ends = [len(headings)] * len(headings)  # a heading's subtree ends at the next one at its level or above
+    open_: list[int] = []
+    for n, heading in enumerate(headings):
+        while open_ and headings[open_[-1]].level >= heading.level:
+            ends[open_.pop()] = n
+        open_.append(n)
+    found = []
+    for n, heading in enumerate(headings):
+        first, end = bisect.bisect_left(owner, n), bisect.bisect_left(owner, ends[n])
+        if first < end:
+            found.append(HeadingProgress(heading.line, heading.level, heading.text, count(statuses[first:end])))
+    return tuple(found)
 
 
 # --- domains --------------------------------------------------------------------------------------------
@@ -304,13 +313,16 @@ def _section_items(doc: Document, statuses: list[Status]) -> list[tuple[frozense
     """The note's possible domain items, grouped by the section keys they stand under (their headings and
     their bold label): a domain counts every group whose keys meet its sections. Items are the tasks, and the
     filled rows of tables that are neither generated nor domain tables themselves."""
-    keys_of: dict[int | None, frozenset[str]] = {}
+    keys_of: dict[int | None, frozenset[str]] = {None: frozenset()}
+
+    def under(heading: int | None) -> frozenset[str]:  # the keys of a heading and of those enclosing it
+        if heading not in keys_of:
+            assert heading is not None
+            keys_of[heading] = under(doc.headings[heading].parent) | {recognize.section_key(doc.headings[heading].text)}
+        return keys_of[heading]
 
     def keys(heading: int | None, label: str | None = None) -> frozenset[str]:
-        if heading not in keys_of:
-            keys_of[heading] = frozenset(recognize.section_key(doc.headings[i].text)
-                                         for i in doc.heading_indices(heading))
-        return keys_of[heading] | {recognize.section_key(label)} if label else keys_of[heading]
+        return under(heading) | {recognize.section_key(label)} if label else under(heading)
 
     tallies: dict[tuple[int | None, str | None], list] = {}  # by heading and label first: fewer keys to build
     for task, status in zip(doc.tasks, statuses):
