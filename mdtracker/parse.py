@@ -36,6 +36,8 @@ _INLINE = MarkdownIt("commonmark")  # full inline parsing, only for the rare lin
 _SIGNIFIER = re.compile("[" + "".join(recognize.SIGNIFIERS) + "]")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _YAML = frontmatter.YAMLHandler()
+_DATE_FIELDS = ("due", "scheduled", "start", "created", "done", "cancelled")  # as Task orders them
+_NO_DATES: tuple[dt.date | None, ...] = (None,) * len(_DATE_FIELDS)
 
 
 def parse(text: str, path: str, digest: str = "") -> Document:
@@ -203,11 +205,27 @@ class _Walk:
         if is_task is None:
             return False
         symbol, rest = is_task
-        dates: dict[str, dt.date] = {}
         # a line with neither `::` nor a signifier (never ASCII) has no date: most lines fail the first tests
         hinted = "::" in rest or (not rest.isascii() and _SIGNIFIER.search(rest) is not None)
-        found = recognize.date_fields(rest) if hinted else []
+        dates = self._dates(line, rest) if hinted else _NO_DATES
+        items, parent = self.items, None
+        for depth in range(len(items) - 2, -1, -1):
+            if items[depth].task is not None:
+                parent = items[depth].task
+                break
+        items[-1].task = len(self.tasks)
+        self.tasks.append(Task._make(  # positional, in the fields' order: a task line is the commonest thing
+            (line, symbol, (recognize.strip_cookie(rest) if rest.endswith("]") else rest).strip(), len(items) - 1,
+             self.heading, self.group) + dates
+            + (recognize.tags(rest) if "#" in rest else (), parent, self.label,
+               recognize.inline_fields(rest) if "::" in rest else ())))
+        return True
+
+    def _dates(self, line: int, rest: str) -> tuple[dt.date | None, ...]:
+        """The task's dates, in the order of Task's date fields (the first of each field counts)."""
+        found = recognize.date_fields(rest)
         tail = recognize.fields_tail_start(rest) if found and not recognize.only_fields_after(rest, found) else 0
+        dates: dict[str, dt.date] = {}
         for f in found:
             day = f.date
             if day is None:
@@ -219,20 +237,7 @@ class _Walk:
                     line, "field-not-at-end",
                     f"{f.field} date {f.text} is followed by text; Obsidian Tasks reads dates only at the end of the line",
                 )
-        items, parent = self.items, None
-        for depth in range(len(items) - 2, -1, -1):
-            if items[depth].task is not None:
-                parent = items[depth].task
-                break
-        items[-1].task = len(self.tasks)
-        get = dates.get
-        self.tasks.append(Task._make((  # positional, in the fields' order: a task line is the commonest thing
-            line, symbol, (recognize.strip_cookie(rest) if rest.endswith("]") else rest).strip(), len(items) - 1,
-            self.heading, self.group, get("due"), get("scheduled"), get("start"), get("created"), get("done"),
-            get("cancelled"), recognize.tags(rest) if "#" in rest else (), parent, self.label,
-            recognize.inline_fields(rest) if "::" in rest else (),
-        )))
-        return True
+        return tuple(map(dates.get, _DATE_FIELDS)) if dates else _NO_DATES
 
     def _table(self, i: int) -> int:
         """Read the table starting at token i; return the index after it. markdown-it writes a row as
