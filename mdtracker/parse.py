@@ -36,7 +36,7 @@ _INLINE = MarkdownIt("commonmark")  # full inline parsing, only for the rare lin
 _SIGNIFIER = re.compile("[" + "".join(recognize.SIGNIFIERS) + "]")
 _NEWLINE = re.compile(r"\r\n|\r|\n")
 _YAML = frontmatter.YAMLHandler()
-_DATE_FIELDS = ("due", "scheduled", "start", "created", "done", "cancelled")  # as Task orders them
+_DATE_FIELDS = Task._fields[Task._fields.index("group") + 1:Task._fields.index("tags")]  # due … cancelled
 _NO_DATES: tuple[dt.date | None, ...] = (None,) * len(_DATE_FIELDS)
 
 
@@ -484,10 +484,11 @@ def _unreadable_value(content: str) -> int:
 
 
 def _moved(item: Any, **values: Any) -> Any:
-    """`item` with `values`, copied only when one of them differs (most items keep their places)."""
+    """`item` (a NamedTuple or a frozen dataclass) with `values`, copied only when one of them differs (most
+    items keep their places)."""
     if all(getattr(item, name) == value for name, value in values.items()):
         return item
-    return item._replace(**values) if isinstance(item, Task) else dataclasses.replace(item, **values)
+    return item._replace(**values) if hasattr(item, "_replace") else dataclasses.replace(item, **values)
 
 
 @functools.lru_cache(maxsize=8192)  # `✅`, `85%`, `—` recur in table after table; a Cell is immutable

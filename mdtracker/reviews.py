@@ -39,13 +39,12 @@ def intervals_for(doc: Document, config: Config) -> tuple[int, ...]:
     return config.intervals
 
 
-def next_reviews(doc: Document, config: Config, statuses: list[Status] | None = None) -> list[Review]:
+def next_reviews(doc: Document, config: Config, statuses: list[Status]) -> list[Review]:
     """The next pending review of every studied topic of the note (`days_overdue` is set for a day later).
-    `statuses`: the status of each task, where the caller has them (an unknown symbol is not done)."""
+    `statuses`: the status each task counts as (see `analyze.status_of`)."""
     if all(task.done is None for task in doc.tasks):
         return []
-    kinds = [s.type for s in statuses] if statuses is not None else \
-        [getattr(config.status(t.symbol), "type", "todo") for t in doc.tasks]
+    kinds = [s.type for s in statuses]
     found = []
     intervals = intervals_for(doc, config)
     done_reviews: dict[int, int] = {}

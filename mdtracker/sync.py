@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Callable
 
-from mdtracker.analyze import TODO, Analysis, FileSummary
+from mdtracker.analyze import Analysis, FileSummary, status_of
 from mdtracker.config import Config
 from mdtracker.errors import NoteError
 from mdtracker.files import NoteText, digest, read_note, write_note
@@ -42,12 +42,10 @@ class Outcome:
 def cookie_value(doc: Document, cookie: Cookie, config: Config) -> str:
     """The cookie's text for the tasks below it: cancelled (and non-task) ones left out of the count."""
     done = counted = 0
-    symbols = [task.symbol for task in doc.tasks[cookie.first_task:cookie.end_task]]
-    for symbol in set(symbols):  # a status per symbol, not per task: a heading's cookie counts many
-        kind = (config.status(symbol) or TODO).type
-        if kind not in ("cancelled", "non_task"):
-            counted += symbols.count(symbol)
-            done += symbols.count(symbol) if kind == "done" else 0
+    for task in doc.tasks[cookie.first_task:cookie.end_task]:
+        kind = status_of(task, config).type
+        counted += kind not in ("cancelled", "non_task")
+        done += kind == "done"
     return cookie_text(done, counted, cookie.percent)
 
 

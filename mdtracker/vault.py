@@ -20,7 +20,7 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
 
 from mdtracker import __version__
 from mdtracker import config as config_mod
@@ -39,6 +39,7 @@ SKIPPED_FOLDERS = frozenset({".git", ".obsidian", ".mdtracker", "node_modules"})
 CACHE_DIR = ".mdtracker"
 CACHE_FILE = "index.pickle"
 CACHE_FORMAT = 6  # raise it whenever a type the cache pickles changes
+_T = TypeVar("_T")
 RACY_NS = 2_000_000_000  # a note modified this close to the cache's writing is checked by its content hash
 PARALLEL_FROM = 64  # fewer cold notes than this are parsed in this process
 SUFFIX = ".md.j2"
@@ -343,10 +344,11 @@ def _cache_key(config: Config) -> tuple[object, ...]:
     return (CACHE_FORMAT, __version__, config.fingerprint)
 
 
-def _by_shard(rels: Iterable[str]) -> dict[int, set[str]]:
-    found: dict[int, set[str]] = {}
-    for rel in rels:
-        found.setdefault(_shard(rel), set()).add(rel)
+def _by_shard(items: Iterable[_T], rel: Callable[[_T], str]) -> dict[int, list[_T]]:
+    """`items` grouped by the cache shard of their note (`rel` tells an item's note), in their order."""
+    found: dict[int, list[_T]] = {}
+    for item in items:
+        found.setdefault(_shard(rel(item)), []).append(item)
     return found
 
 
@@ -415,7 +417,7 @@ def save(vault: Vault) -> None:
             note = vault.parsed.get(rel)
             if note is None or not note.stored:
                 pending.setdefault(_shard(rel), []).extend([note] if note is not None else [])
-        members = _by_shard(vault.stats) if pending else {}
+        members = _by_shard(vault.stats, str) if pending else {}
         for n, notes in pending.items():
             if not _store_shard(folder, n, key, members.get(n, ()), notes):
                 return
@@ -493,6 +495,8 @@ def _digest_of(path: str) -> str:
             return digest(handle.read())
     except OSError:
         return ""
+
+
 def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: int | None,
                progress: Callable[[int], Callable[[int], None]] | None,
                shelf: tuple[Path, tuple[object, ...], Iterable[str]] | None) -> list[Note]:
@@ -519,12 +523,9 @@ def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: in
         batches = [Batch(cold[i:i + size]) for i in range(0, len(cold), size)]
     else:
         folder, key, every = shelf
-        members = _by_shard(every)
-        by_shard: dict[int, list[tuple[str, str, int, int]]] = {}
-        for entry in cold:
-            by_shard.setdefault(_shard(entry[1]), []).append(entry)
-        batches = [Batch(notes, n, frozenset(members.get(n, set()) - {e[1] for e in notes}), folder, key)
-                   for n, notes in by_shard.items()]
+        members = _by_shard(every, str)
+        batches = [Batch(notes, n, frozenset(members.get(n, ())) - {e[1] for e in notes}, folder, key)
+                   for n, notes in _by_shard(cold, lambda entry: entry[1]).items()]
         batches.sort(key=lambda b: -len(b.notes))  # the largest first: the workers finish together
     # imported once, before the workers fork, for all of them
     import mdtracker.parse  # noqa: F401
