@@ -145,11 +145,14 @@ class _Walk:
 
     def _front_matter(self, tok: Token) -> None:
         try:
-            data = _YAML.load(tok.content)
+            data = _YAML.load(tok.content, Loader=_yaml_loader(tok.content))
         except yaml.YAMLError as err:
             mark = getattr(err, "problem_mark", None)
             line = 1 + (mark.line + 1 if mark is not None else 0)
             self._problem(line, "front-matter", f"front matter is not valid YAML: {getattr(err, 'problem', err)}")
+            return
+        except RecursionError:
+            self._problem(2, "front-matter", "front matter is nested too deep for YAML to read")
             return
         except Exception as err:  # PyYAML's constructors raise plain errors: `created: 2025-13-45`
             line = 2 + _unreadable_value(tok.content)
@@ -462,12 +465,24 @@ class _Walk:
         self.problems.append(Problem(self.path, line, code, message))
 
 
+_C_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # as python-frontmatter loads: libyaml when there
+_DEEP = 10_000  # brackets: libyaml recurses once per nesting level, and some 30,000 levels overflow its stack
+
+
+def _yaml_loader(content: str) -> type:
+    """libyaml's loader, but for front matter with so many brackets that it could be nested deep enough to
+    crash libyaml (it segfaults); PyYAML's own loader raises RecursionError there, a problem like any other."""
+    return yaml.SafeLoader if content.count("[") + content.count("{") > _DEEP else _C_LOADER
+
+
 def _unreadable_value(content: str) -> int:
     """The line (from 0) of the first value of valid YAML that PyYAML's safe constructor fails on: a date
     that is no date (`2025-02-30`), `!!int abc`. 0 if none is found alone."""
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     constructor = yaml.constructor.SafeConstructor()
-    root = yaml.compose(content, Loader=loader)
+    try:
+        root = yaml.compose(content, Loader=_yaml_loader(content))
+    except RecursionError:  # nested too deep to compose: no value to point at
+        return 0
     stack: list[yaml.Node] = [root] if root is not None else []
     while stack:  # depth first, in document order
         node = stack.pop()

@@ -99,3 +99,19 @@ def test_front_matter_value_yaml_cannot_read_is_a_problem_at_its_line(value):
     assert [(p.code, p.line) for p in doc.problems] == [("front-matter", 3)]
     assert doc.front_matter == {}
     assert [t.text for t in doc.tasks] == ["one"]
+
+
+@pytest.mark.parametrize("opener,closer", [("[", "]"), ("{a: ", "}")])
+def test_front_matter_nested_past_any_reader_is_a_problem_not_a_crash(opener, closer):
+    # libyaml, which python-frontmatter uses when it can, crashes the process (segfault) at ~30,000 levels
+    depth = 50_000
+    doc = parse(f"---\nplan: {opener * depth}{closer * depth}\n---\n- [ ] one\n", "p.md")
+    assert [(p.code, p.line) for p in doc.problems] == [("front-matter", 2)]
+    assert [t.text for t in doc.tasks] == ["one"]
+
+
+def test_front_matter_with_many_shallow_brackets_is_still_read():
+    tags = ", ".join(f"[t{n}]" for n in range(20_000))  # more brackets than libyaml is trusted with
+    doc = parse(f"---\ntitle: Plan\ntags: [{tags}]\n---\n- [ ] one\n", "p.md")
+    assert doc.problems == ()
+    assert doc.front_matter["title"] == "Plan" and len(doc.front_matter["tags"]) == 20_000
