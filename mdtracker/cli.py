@@ -77,13 +77,14 @@ class Run:
             save(self.vault)
 
 
-def _vault_command(rewrites: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """A command on a vault: VAULT argument, the common options, and the vault loaded for it (for commands
-    that rewrite regions, with the notes that need nothing but themselves transformed as they are parsed)."""
+def _vault_command(rewrites: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A command on a vault: VAULT argument, the common options, and the vault loaded for it. For commands
+    on regions (`rewrites`: "write" for sync, "compare" for check), the notes that need nothing but themselves
+    are transformed as they are parsed, and sync writes them there."""
     return functools.partial(_on_vault, rewrites=rewrites)
 
 
-def _on_vault(command: Callable[..., Any], rewrites: bool) -> Callable[..., Any]:
+def _on_vault(command: Callable[..., Any], rewrites: str | None) -> Callable[..., Any]:
     @functools.wraps(command)
     def run_on_vault(ctx: click.Context, vault: Path, today: str | None, config_file: Path | None, no_cache: bool,
                 jobs: int | None, **kwargs: Any) -> int:
@@ -95,7 +96,8 @@ def _on_vault(command: Callable[..., Any], rewrites: bool) -> Callable[..., Any]
                or config.today or dt.date.today())
         with _progress() as progress:
             loaded = load(root, config, cache=not no_cache, jobs=jobs, progress=progress,
-                          plan_for=day if rewrites else None)
+                          plan_for=day if rewrites else None, write=rewrites == "write",
+                          texts=bool(kwargs.get("diff")))
         run = Run(loaded, day, cache=not no_cache)
         code = int(command(run, **kwargs))
         run.save()
@@ -149,7 +151,7 @@ def main(ctx: click.Context, today: str | None, config_file: Path | None) -> Non
 
 
 @main.command("sync")
-@_vault_command(rewrites=True)
+@_vault_command(rewrites="write")
 def sync_command(run: Run) -> int:
     """Regenerate every managed region and cookie in the vault."""
     if run.fresh:
@@ -206,7 +208,7 @@ def watch_command(ctx: click.Context, vault: Path, today: str | None, config_fil
 
 @main.command("check")
 @click.option("--diff", is_flag=True, help="Print a unified diff of what sync would change.")
-@_vault_command(rewrites=True)
+@_vault_command(rewrites="compare")
 def check_command(run: Run, diff: bool) -> int:
     """Change nothing; list every region that is out of date."""
     if run.fresh:

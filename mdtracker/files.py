@@ -87,15 +87,16 @@ def read_note(path: str | Path, rel: str) -> NoteText:
     return NoteText(path, raw, text, bom)
 
 
-def write_note(note: NoteText, new_raw: bytes, rel: str) -> bool:
-    """Replace the note's bytes with `new_raw` atomically; False when there was nothing to change.
+def write_note(note: NoteText, new_raw: bytes, rel: str) -> os.stat_result | None:
+    """Replace the note's bytes with `new_raw` atomically; the stat of what was written (taken before it took
+    the note's place, so that a later write by another program shows), None when there was nothing to change.
 
     Writes through a symlink to its target and keeps the mode bits. Refuses (NoteError `conflict`) when the
     file on disk is no longer what was read; and if another program writes through a handle it opened just
     before the swap, its version is put back. An edit made meanwhile by an editor is never lost.
     """
     if new_raw == note.raw:
-        return False
+        return None
     target = Path(os.path.realpath(note.path))
     try:
         mode = stat.S_IMODE(target.stat().st_mode)
@@ -109,12 +110,14 @@ def write_note(note: NoteText, new_raw: bytes, rel: str) -> bool:
             handle.seek(0)
             handle.write(new_raw)
             handle.truncate()
-        return True
+            handle.flush()
+            return os.fstat(handle.fileno())
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(new_raw)
             out.flush()
             os.fsync(out.fileno())
+            written = os.fstat(out.fileno())
         os.chmod(tmp, mode)
         with open(target, "rb") as old:  # hold the inode being replaced, to see late writes into it
             _expect(old, note.raw, rel)
@@ -128,7 +131,7 @@ def write_note(note: NoteText, new_raw: bytes, rel: str) -> bool:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return True
+    return written
 
 
 def _expect(handle: BinaryIO, expected: bytes, rel: str) -> None:

@@ -46,6 +46,24 @@ def parse(text: str, path: str, digest: str = "") -> Document:
     return dataclasses.replace(doc, digest=digest) if digest else doc
 
 
+def cookies_unread(doc: Document, lines: set[int]) -> bool:
+    """True when nothing in the Document but the cookies themselves depends on what the cookies on `lines`
+    say, so that rewriting those cookies leaves every other fact of the note as it was: a heading's or a
+    task's text leaves its trailing cookie out, and a cookie changes no line's place or block. Not so when a
+    field, a score or a topic score stands on such a line, or a task's text, tags or fields might hold some of
+    the cookie (`#tag[3/8]` is a tag up to its `%` or space)."""
+    written = {c.line: c.written for c in doc.cookies if c.line in lines}
+    if len(written) != len(lines):
+        return False
+    read = [f.line for f in doc.fields] + [s.line for s in doc.scores] + [t.line for t in doc.topic_scores]
+    if any(line in written for line in read + [label.line for label in doc.labels]):
+        return False
+    if any(h.line in written and written[h.line] in h.text for h in doc.headings):
+        return False
+    return not any(t.line in written and (t.fields or written[t.line] in t.text or any("[" in s for s in t.tags))
+                   for t in doc.tasks)
+
+
 @dataclass
 class _Item:
     """An open list item while walking: the task it is, and a cookie on its first line."""

@@ -7,7 +7,7 @@ writes; the caller decides.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 from mdtracker.analyze import Analysis, FileSummary, status_of
@@ -29,6 +29,7 @@ class Outcome:
     new_text: str | None = None
     changes: tuple[Change, ...] = ()
     error: NoteError | None = None
+    written: bool = False  # sync wrote it where the note was parsed (see `vault.note_from`)
 
     @property
     def new_raw(self) -> bytes | None:
@@ -36,7 +37,16 @@ class Outcome:
 
     @property
     def stale(self) -> bool:
-        return self.error is None and self.note is not None and self.new_raw != self.note.raw
+        """Some region or cookie of the note was not what it should be (sync may have written it since)."""
+        if self.error is not None:
+            return False
+        if self.note is None or self.new_text is None:  # worked out where the note was parsed; texts left there
+            return bool(self.changes)
+        return self.new_raw != self.note.raw
+
+    def lean(self) -> Outcome:
+        """The outcome without the note's old and new texts: what `sync` reports and `check` lists."""
+        return replace(self, note=None, new_text=None) if self.note is not None else self
 
 
 def cookie_value(doc: Document, cookie: Cookie, config: Config) -> str:
@@ -129,21 +139,26 @@ def apply(vault: Vault, today: dt.date, incremental: bool = True) -> Applied:
     Rewritten notes are parsed again from what was written, and when nothing failed the vault is
     remembered as fresh."""
     planned, errors = outcomes(vault, today, incremental)
-    written = []
+    written, here = [], []
     for o in planned:
+        if o.written:  # written, and parsed again, where it was parsed
+            written.append(o)
+            continue
         if not o.stale or o.note is None or o.new_raw is None or o.new_text is None:
             continue
         try:
-            write_note(o.note, o.new_raw, o.path)
+            stat = write_note(o.note, o.new_raw, o.path)
         except NoteError as err:
             errors.append(str(err))
             continue
+        assert stat is not None  # a stale note's bytes differ
         written.append(o)
-    if len(written) <= REFRESH_AT_MOST:
-        for o in written:
-            vault.refresh(o.path, o.new_text or "", o.new_raw or b"")
+        here.append((o, stat))
+    if len(here) <= REFRESH_AT_MOST:
+        for o, stat in here:
+            vault.refresh(o.path, o.new_text or "", o.new_raw or b"", stat)
         if not errors:
             vault.mark_fresh(today)  # what was written is fresh by construction: sync is idempotent
-    else:  # many notes rewritten (a first sync): the next run parses them again, on every core
-        vault.forget(o.path for o in written)
+    else:  # many notes rewritten here: the next run parses them again, on every core
+        vault.forget(o.path for o, _ in here)
     return Applied(written, errors)

@@ -100,6 +100,8 @@ class Setting:
     root: Path = Path(".")
     today: dt.date | None = None
     own: frozenset[str] = frozenset()
+    write: bool = False  # sync: a note so transformed is written right there (and parsed again)
+    texts: bool = False  # check --diff: its outcome brings back the old and new texts
 
 
 def _rewritable(doc: Document) -> bool:
@@ -118,9 +120,37 @@ def note_from(doc: Document, size: int, mtime_ns: int, setting: Setting, text: N
         from mdtracker.sync import preplan
 
         outcome = preplan(text, doc, note.summary, setting)
+        if outcome is not None and setting.write and outcome.stale:
+            return _rewritten(note, doc, outcome, setting)
         if outcome is not None:
-            return replace(note, document=None, outcome=outcome)
+            return replace(note, document=None, outcome=outcome if setting.texts else outcome.lean())
     return note
+
+
+def _rewritten(note: Note, doc: Document, outcome: Outcome, setting: Setting) -> Note:
+    """Write the note's new text where it was worked out, and know the note as written: the cache then holds
+    it as it now is on disk, and no text travels back. (A first sync rewrites most notes of a vault: kept
+    until the end, their texts would take gigabytes; left for the next run, they would all be parsed again.)
+    When only cookies changed, and nothing but the cookies read them, the summary stays as it is; else the
+    text written is parsed."""
+    from mdtracker.files import write_note
+    from mdtracker.parse import cookies_unread, parse
+    from mdtracker.sync import Outcome
+
+    assert outcome.note is not None and outcome.new_text is not None and outcome.new_raw is not None
+    try:
+        stat = write_note(outcome.note, outcome.new_raw, note.rel)
+    except NoteError as err:
+        return replace(note, document=None, outcome=Outcome(note.rel, error=err))
+    assert stat is not None  # a stale note's bytes differ
+    done = replace(outcome.lean(), written=True)
+    new_digest = digest(outcome.new_raw)
+    if all(c.what == "cookie" for c in outcome.changes) and cookies_unread(doc, {c.line for c in outcome.changes}):
+        return replace(note, size=stat.st_size, mtime_ns=stat.st_mtime_ns, digest=new_digest, document=None,
+                       outcome=done)
+    again = note_from(parse(outcome.new_text, note.rel, new_digest), stat.st_size, stat.st_mtime_ns,
+                      replace(setting, today=None))
+    return replace(again, document=None, outcome=done)
 
 
 def read_and_summarize(path: str | Path, rel: str, size: int, mtime_ns: int, setting: Setting) -> Note:
@@ -235,11 +265,10 @@ class Vault:
             docs.append(doc)
         return docs
 
-    def refresh(self, rel: str, raw_text: str, raw: bytes) -> None:
-        """A note this run rewrote: its new stat and summary, parsed from the text written."""
+    def refresh(self, rel: str, raw_text: str, raw: bytes, st: os.stat_result) -> None:
+        """A note this run rewrote: its stat as written, and its summary, parsed from the text written."""
         from mdtracker.parse import parse
 
-        st = (self.root / rel).stat()
         setting = Setting(self.config, self.root, None, own_templates(self.root))
         note = note_from(parse(raw_text, rel, digest(raw)), st.st_size, st.st_mtime_ns, setting)
         if self._notes is not None:
@@ -438,13 +467,14 @@ def _write(path: Path, data: object) -> None:
 
 def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = None,
          progress: Callable[[int], Callable[[int], None]] | None = None, previous: Vault | None = None,
-         plan_for: dt.date | None = None) -> Vault:
+         plan_for: dt.date | None = None, write: bool = False, texts: bool = False) -> Vault:
     """Every note of the vault: from the cache where the note is unchanged, else parsed (on `jobs` processes
     when there are many). `progress(total)` gives a callback told of each note parsed. `previous`, a Vault
     this process loaded before with the same config (watch), serves as the cache. With `plan_for` (sync and
     check), notes whose regions depend on nothing but themselves are transformed for that day as they are
-    parsed. The caller saves the cache when its command is done (`save`)."""
-    setting = Setting(config, root, plan_for, own_templates(root))
+    parsed; with `write` (sync), written there too; with `texts` (check --diff), their old and new texts kept.
+    The caller saves the cache when its command is done (`save`)."""
+    setting = Setting(config, root, plan_for, own_templates(root), write, texts)
     index: dict[str, Any]
     if previous is not None:
         index = {"stats": previous.stats, "written_ns": previous.loaded_ns, "fresh": previous.fresh,

@@ -114,8 +114,7 @@ class Watcher:
             return
         self.steps += 1
         today = self.today()
-        self.vault = load(self.root, config, jobs=self.jobs, previous=self.vault) if self.vault else \
-            load(self.root, config, jobs=self.jobs)
+        self.vault = load(self.root, config, jobs=self.jobs, previous=self.vault, plan_for=today, write=True)
         applied = sync.apply(self.vault, today)
         for message in applied.errors:
             if message not in self.reported:  # reported once, until the note changes again

@@ -86,13 +86,33 @@ def test_sync_after_sync_uses_the_fresh_stamp_and_a_change_ends_it(tmp_path, cap
     assert note.read_text() == "# A [2/2]\n- [x] a\n- [x] b\n"
 
 
-def test_a_first_sync_of_many_notes_leaves_them_for_the_next_run(tmp_path, capsys):
-    generate.generate(tmp_path, 150, seed=3)  # every note has a stale cookie
-    assert run(["sync", *TODAY, str(tmp_path)]) == 0
-    assert capsys.readouterr().out.count("updated ") == 150
-    assert run(["sync", *TODAY, str(tmp_path)]) == 0
-    assert capsys.readouterr().out == "Every region is up to date.\n"
+def test_a_first_sync_of_many_notes_leaves_them_in_the_cache_as_written(tmp_path, capsys, monkeypatch):
+    import mdtracker.vault
+
+    generate.generate(tmp_path, 150, seed=3)  # every note has a stale cookie, some a stale region
+    assert run(["sync", *TODAY, "--jobs", "2", str(tmp_path)]) == 0  # written on the workers
+    out = capsys.readouterr().out
+    assert out.count("updated ") == 150 and "region progress" in out
+    parsed: list[str] = []
+    real = mdtracker.vault.read_and_summarize
+    monkeypatch.setattr(mdtracker.vault, "read_and_summarize", lambda path, rel, *a: parsed.append(rel) or real(path, rel, *a))
+    assert _report(tmp_path, capsys, "--jobs", "1") == _report(tmp_path, capsys, "--no-cache")
+    assert parsed == []  # the cached report parsed nothing: the cache holds every note as written
+    assert run(["sync", *TODAY, "--jobs", "1", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "Every region is up to date.\n" and parsed == []
     assert run(["check", *TODAY, "--no-cache", str(tmp_path)]) == 0
+
+
+def test_a_first_check_of_many_stale_notes_lists_them_and_diffs_them(tmp_path, capsys):
+    generate.generate(tmp_path, 150, seed=3)
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*.md")}
+    assert run(["check", *TODAY, "--jobs", "2", str(tmp_path)]) == 1
+    listed = capsys.readouterr().out
+    assert run(["check", "--diff", *TODAY, "--jobs", "2", str(tmp_path)]) == 1
+    diffed = capsys.readouterr().out
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*.md")} == before  # check writes nothing
+    stale = {line.split(":")[0] for line in listed.splitlines()}
+    assert len(stale) == 150 and {line[6:] for line in diffed.splitlines() if line.startswith("+++ b/")} == stale
 
 
 def test_the_workers_of_a_cold_run_leave_every_note_in_the_cache(vault, capsys, monkeypatch):
