@@ -2,8 +2,9 @@
 
 For each vault size it generates a synthetic vault (bench/generate.py) and measures, each as a fresh
 `mdtracker` process (interpreter start included): cold sync (no cache), warm sync with nothing changed, warm
-sync after one note changed, check, report --json, and a cold sync on one core, each the median of
-`--repeat` runs. Wall time, CPU time (user + system, all processes) and peak memory (the largest process).
+sync after one note changed, check, report --json, a cold sync on one core, and the first sync of the vault
+as generated (it rewrites every note's stale cookies) with the sync after it, each the median of `--repeat`
+runs. Wall time, CPU time (user + system, all processes) and peak memory (the largest process).
 Beside them, the floors measured in the same run on the same files, as many times (medians): reading every
 file, and markdown-it-py's parse of every file as mdtracker configures it (block level), on one core and on
 all cores. Prints the ratios. Then the edit-to-region latency of `mdtracker watch` on a 1,000-note vault
@@ -76,13 +77,20 @@ def floors(vault: Path) -> dict[str, float]:
 def bench(files: int, seed: int, repeat: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix=f"mdtracker-bench-{files}-"))
     try:
-        generate.generate(folder, files, seed)
+        generate.generate(folder, files, seed)  # every note's cookies stale, as in a vault never synced
+        rows: list[tuple[str, tuple[float, float, float]]] = []
+        first, after = [], []
+        for _ in range(repeat):  # a first sync writes most notes: each run on a copy of the generated vault
+            copy = folder.with_name(folder.name + "-first")
+            shutil.copytree(folder, copy)
+            first.append(measure([*MDTRACKER, "sync", str(copy)], copy))
+            after.append(measure([*MDTRACKER, "sync", str(copy)], copy))
+            shutil.rmtree(copy)
         subprocess.run([*MDTRACKER, "sync", str(folder)], stdout=subprocess.DEVNULL, check=True)  # regions fresh
         size = sum(p.stat().st_size for p in folder.rglob("*.md")) / 1e6
         # the floors vary from run to run as much as we do: measure them as often, and compare medians
         measured = [floors(folder) for _ in range(repeat)]
         floor = {name: statistics.median(m[name] for m in measured) for name in measured[0]}
-        rows: list[tuple[str, tuple[float, float, float]]] = []
 
         def cold(*extra: str) -> tuple[float, float, float]:
             shutil.rmtree(folder / ".mdtracker", ignore_errors=True)
@@ -104,6 +112,8 @@ def bench(files: int, seed: int, repeat: int) -> None:
         rows.append(("check", _median([measure([*MDTRACKER, "check", str(folder)], folder) for _ in range(repeat)])))
         rows.append(("report --json",
                      _median([measure([*MDTRACKER, "report", "--json", str(folder)], folder) for _ in range(repeat)])))
+        rows.append(("first sync (writes every note)", _median(first)))
+        rows.append(("the sync after it", _median(after)))
         cores = os.cpu_count() or 1
         print(f"\n{files} notes, {size:.1f} MB, {cores} cores. Floors (median of {repeat}): read all files "
               f"{floor['read']:.2f} s; markdown-it-py block parse {floor['parse1']:.2f} s on 1 core, "
@@ -119,6 +129,7 @@ def bench(files: int, seed: int, repeat: int) -> None:
         print(f"{'':30} cold sync is {one_core / dict(rows)['cold sync'][0]:.2f}x faster than on one core")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+        shutil.rmtree(folder.with_name(folder.name + "-first"), ignore_errors=True)
 
 
 def _cpu_seconds(pid: int) -> float:
