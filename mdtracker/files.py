@@ -97,6 +97,13 @@ def write_note(note: NoteText, new_raw: bytes, rel: str) -> os.stat_result | Non
     """
     if new_raw == note.raw:
         return None
+    try:
+        return _swap(note, new_raw, rel)
+    except OSError as err:  # a full disk, a folder or file we may not write: this note only is not written
+        raise NoteError(rel, None, f"cannot write: {err.strerror or err}; not written", "io") from None
+
+
+def _swap(note: NoteText, new_raw: bytes, rel: str) -> os.stat_result:
     target = Path(os.path.realpath(note.path))
     try:
         mode = stat.S_IMODE(target.stat().st_mode)

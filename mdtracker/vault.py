@@ -460,9 +460,13 @@ def save(vault: Vault) -> None:
 
 def _write(path: Path, data: object) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cache.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as out:
-        pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(tmp, path)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    finally:  # a full disk leaves no half-written file behind
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = None,

@@ -141,3 +141,17 @@ def test_a_note_that_fails_on_a_worker_is_reported_not_a_crash(tmp_path, capsys)
     assert "latin1.md:1: not valid UTF-8 (byte 0xe9 at column 10); left untouched" in err
     assert "Traceback" not in err and len(json.loads(out)["files"]) == 150
     assert bad.read_bytes() == b"- [ ] caf\xe9\n"
+
+
+def test_a_cache_that_cannot_be_written_leaves_no_file_behind_and_no_error(tmp_path, capsys, monkeypatch):
+    import pickle
+
+    (tmp_path / "a.md").write_text("- [x] a\n")
+
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(pickle, "dump", full)
+    assert _report(tmp_path, capsys)["tasks"]["done"] == 1
+    assert capsys.readouterr().err == ""
+    assert [p.name for p in (tmp_path / ".mdtracker").iterdir()] == [".gitignore"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -105,3 +106,23 @@ def test_a_note_deleted_between_read_and_write_is_not_recreated(tmp_path):
     with pytest.raises(NoteError, match="n.md: gone from disk since it was read; not written"):
         write_note(text, b"# A [1/1]\n- [x] a\n", "n.md")
     assert not note.exists()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_full_disk_leaves_each_note_as_it_was_and_the_next_sync_writes_it(tmp_path, capsys, monkeypatch, jobs):
+    notes = {tmp_path / f"n{i:03}.md": f"# Note {i} [/]\n- [x] a\n- [ ] b\n" for i in range(130)}  # two workers
+    for path, text in notes.items():
+        path.write_text(text)
+
+    def full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", full)  # the workers are forked with it
+    assert run(["sync", "--jobs", jobs, str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "n000.md: cannot write: No space left on device; not written" in err and "Traceback" not in err
+    assert {p: p.read_text() for p in notes} == notes
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".mdtracker", *(p.name for p in notes)])
+    monkeypatch.undo()
+    assert run(["sync", "--jobs", jobs, str(tmp_path)]) == 0
+    assert (tmp_path / "n007.md").read_text() == "# Note 7 [1/2]\n- [x] a\n- [ ] b\n"
