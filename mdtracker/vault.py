@@ -218,6 +218,8 @@ class Vault:
     cached: Callable[[], dict[str, Note]] = lambda: {}
     loaded_ns: int = 0  # when the notes' stats were taken
     wide: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions on the day or vault
+    setting: Setting | None = None  # as the notes were loaded: for the cached notes that must be parsed again
+    jobs: int | None = None
     _notes: dict[str, Note] | None = None
 
     @property
@@ -250,11 +252,18 @@ class Vault:
         else:
             candidates = [self.parsed[rel] if rel in self.parsed else Note(rel, 0, 0, self.stats[rel][2], rewritable=True)
                           for rel in sorted(only) if rel in self.stats]
+        candidates = [n for n in candidates if n.rewritable and n.outcome is None]
+        if self.setting is not None and self.setting.today is not None:
+            # a note whose regions need nothing but itself is parsed again and transformed right there, on every
+            # core, as in a cold run: a vault that was never all fresh (a first sync that met an error, a check
+            # of stale notes) has every such note planned again
+            again = {n.rel for n in candidates if n.document is None and n.scopes <= {"file"}}
+            self._parse_again(self.setting, sorted(again))
+            candidates = [self.parsed[c.rel] if c.rel in again else c for c in candidates]
+            candidates = [c for c in candidates if c.rewritable and c.outcome is None]
         docs = []
         for note in candidates:
             rel = note.rel
-            if not note.rewritable or note.outcome is not None:
-                continue
             doc = note.document
             if doc is None:
                 try:
@@ -264,6 +273,17 @@ class Vault:
                 doc = parse(text.text, rel, note.digest)  # the stat's digest: a changed file is a conflict
             docs.append(doc)
         return docs
+
+    def _parse_again(self, setting: Setting, rels: list[str]) -> None:
+        entries = [(str(self.root / rel), rel, *self.stats[rel][:2]) for rel in rels]
+        for note in _parse_all(entries, setting, self.jobs, None, None):
+            stat = (note.size, note.mtime_ns, note.digest)
+            if stat != self.stats[note.rel]:  # written, or changed since it was cached
+                self.stats[note.rel] = stat
+                self.changed.add(note.rel)
+            self.parsed[note.rel] = note
+            if self._notes is not None:
+                self._notes[note.rel] = note
 
     def refresh(self, rel: str, raw_text: str, raw: bytes, st: os.stat_result) -> None:
         """A note this run rewrote: its stat as written, and its summary, parsed from the text written."""
@@ -520,7 +540,7 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
     else:
         cached = lambda: {}
     return Vault(root, config, stats, parsed, changed, fresh=index.get("fresh"), cached=cached,
-                 loaded_ns=loaded_ns, wide=index.get("wide", {}))
+                 loaded_ns=loaded_ns, wide=index.get("wide", {}), setting=setting, jobs=jobs)
 
 
 def _digest_of(path: str) -> str:

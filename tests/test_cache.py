@@ -155,3 +155,22 @@ def test_a_cache_that_cannot_be_written_leaves_no_file_behind_and_no_error(tmp_p
     assert _report(tmp_path, capsys)["tasks"]["done"] == 1
     assert capsys.readouterr().err == ""
     assert [p.name for p in (tmp_path / ".mdtracker").iterdir()] == [".gitignore"]
+
+
+def test_after_a_sync_that_met_an_error_every_note_is_planned_again_and_only_stale_ones_written(tmp_path, capsys):
+    notes = {tmp_path / f"n{i:03}.md": f"# Note {i} [/]\n- [x] a\n- [ ] b\n" for i in range(130)}
+    for path, text in notes.items():
+        path.write_text(text)
+    (tmp_path / "broken.md").write_text("# Broken\n\n<!-- mdtracker:begin progress -->\n")
+    assert run(["sync", *TODAY, str(tmp_path)]) == 2  # the vault is never all fresh while broken.md is broken
+    assert capsys.readouterr().out.count("updated ") == 130
+    edited = tmp_path / "n042.md"
+    edited.write_text(edited.read_text().replace("- [ ] b", "- [x] b"))
+    assert run(["check", *TODAY, str(tmp_path)]) == 2
+    assert capsys.readouterr().out == "n042.md:1: cookie is out of date\n"
+    assert run(["sync", *TODAY, str(tmp_path)]) == 2  # every note planned again, on the workers
+    out, err = capsys.readouterr()
+    assert out == "updated n042.md: cookie (line 1)\n" and "broken.md:3:" in err
+    assert edited.read_text() == "# Note 42 [2/2]\n- [x] a\n- [x] b\n"
+    assert (tmp_path / "n007.md").read_text() == "# Note 7 [1/2]\n- [x] a\n- [ ] b\n"
+    assert _report(tmp_path, capsys) == _report(tmp_path, capsys, "--no-cache")
