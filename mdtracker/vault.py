@@ -134,7 +134,7 @@ def _rewritten(note: Note, doc: Document, outcome: Outcome, setting: Setting) ->
     When only cookies changed, and nothing but the cookies read them, the summary stays as it is; else the
     text written is parsed."""
     from mdtracker.files import write_note
-    from mdtracker.parse import cookies_unread, parse
+    from mdtracker.parse import cookies_unread
     from mdtracker.sync import Outcome
 
     assert outcome.note is not None and outcome.new_text is not None and outcome.new_raw is not None
@@ -144,13 +144,18 @@ def _rewritten(note: Note, doc: Document, outcome: Outcome, setting: Setting) ->
         return replace(note, document=None, outcome=Outcome(note.rel, error=err))
     assert stat is not None  # a stale note's bytes differ
     done = replace(outcome.lean(), written=True)
-    new_digest = digest(outcome.new_raw)
     if all(c.what == "cookie" for c in outcome.changes) and cookies_unread(doc, {c.line for c in outcome.changes}):
-        return replace(note, size=stat.st_size, mtime_ns=stat.st_mtime_ns, digest=new_digest, document=None,
-                       outcome=done)
-    again = note_from(parse(outcome.new_text, note.rel, new_digest), stat.st_size, stat.st_mtime_ns,
-                      replace(setting, today=None))
+        return replace(note, size=stat.st_size, mtime_ns=stat.st_mtime_ns, digest=digest(outcome.new_raw),
+                       document=None, outcome=done)
+    again = as_written(note.rel, outcome.new_text, outcome.new_raw, stat, setting)
     return replace(again, document=None, outcome=done)
+
+
+def as_written(rel: str, text: str, raw: bytes, stat: os.stat_result, setting: Setting) -> Note:
+    """A note this run rewrote, parsed from the text written, with the stat of what was written."""
+    from mdtracker.parse import parse
+
+    return note_from(parse(text, rel, digest(raw)), stat.st_size, stat.st_mtime_ns, replace(setting, today=None))
 
 
 def read_and_summarize(path: str | Path, rel: str, size: int, mtime_ns: int, setting: Setting) -> Note:
@@ -212,13 +217,13 @@ class Vault:
     root: Path
     config: Config
     stats: dict[str, tuple[int, int, str]]  # rel → (size, mtime_ns, digest) of every note, in path order
+    setting: Setting  # as the notes were loaded: for the notes that must be parsed again
     parsed: dict[str, Note] = field(default_factory=dict)  # the notes parsed in this run
     changed: set[str] = field(default_factory=set)  # parsed in this run, or gone since the cache was written
     fresh: dict | None = None  # the state (stats, today, templates) in which a run last found all fresh
     cached: Callable[[], dict[str, Note]] = lambda: {}
     loaded_ns: int = 0  # when the notes' stats were taken
     wide: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions on the day or vault
-    setting: Setting | None = None  # as the notes were loaded: for the cached notes that must be parsed again
     jobs: int | None = None
     _notes: dict[str, Note] | None = None
 
@@ -235,7 +240,7 @@ class Vault:
                     note = replace(note, summary=cached[rel].summary, stored=False)
                 notes[rel] = None if note is None or note.stored else note
             lost = [(str(self.root / rel), rel, *self.stats[rel][:2]) for rel, note in notes.items() if note is None]
-            for note in _parse_all(lost, Setting(self.config, self.root), None, None, None):  # shards lost or damaged
+            for note in _parse_all(lost, replace(self.setting, today=None), None, None, None):  # shards lost or damaged
                 notes[note.rel] = self.parsed[note.rel] = note
                 self.changed.add(note.rel)
             self._notes = {rel: note for rel, note in notes.items() if note is not None}
@@ -250,10 +255,11 @@ class Vault:
         if only is None:  # the notes this run parsed know what they need: the cache is read only for the others
             candidates = [self.parsed.get(rel) or self.notes[rel] for rel in self.stats]
         else:
-            candidates = [self.parsed[rel] if rel in self.parsed else Note(rel, 0, 0, self.stats[rel][2], rewritable=True)
+            candidates = [self.parsed[rel] if rel in self.parsed
+                          else Note(rel, 0, 0, self.stats[rel][2], scopes=frozenset({"vault"}), rewritable=True)
                           for rel in sorted(only) if rel in self.stats]
         candidates = [n for n in candidates if n.rewritable and n.outcome is None]
-        if self.setting is not None and self.setting.today is not None:
+        if self.setting.today is not None:
             # a note whose regions need nothing but itself is parsed again and transformed right there, on every
             # core, as in a cold run: a vault that was never all fresh (a first sync that met an error, a check
             # of stale notes) has every such note planned again
@@ -275,27 +281,24 @@ class Vault:
         return docs
 
     def _parse_again(self, setting: Setting, rels: list[str]) -> None:
-        entries = [(str(self.root / rel), rel, *self.stats[rel][:2]) for rel in rels]
-        for note in _parse_all(entries, setting, self.jobs, None, None):
-            stat = (note.size, note.mtime_ns, note.digest)
-            if stat != self.stats[note.rel]:  # written, or changed since it was cached
-                self.stats[note.rel] = stat
-                self.changed.add(note.rel)
-            self.parsed[note.rel] = note
-            if self._notes is not None:
-                self._notes[note.rel] = note
+        for note in _parse_all([(str(self.root / rel), rel, *self.stats[rel][:2]) for rel in rels], setting,
+                               self.jobs, None, None):
+            self._take(note)
 
     def refresh(self, rel: str, raw_text: str, raw: bytes, st: os.stat_result) -> None:
         """A note this run rewrote: its stat as written, and its summary, parsed from the text written."""
-        from mdtracker.parse import parse
+        self._take(as_written(rel, raw_text, raw, st, self.setting))
 
-        setting = Setting(self.config, self.root, None, own_templates(self.root))
-        note = note_from(parse(raw_text, rel, digest(raw)), st.st_size, st.st_mtime_ns, setting)
+    def _take(self, note: Note) -> None:
+        """A note this run parsed again: it replaces what was known of it (and the cache's copy, when it was
+        written or has changed since)."""
+        stat = (note.size, note.mtime_ns, note.digest)
+        if stat != self.stats.get(note.rel):
+            self.stats[note.rel] = stat
+            self.changed.add(note.rel)
+        self.parsed[note.rel] = note
         if self._notes is not None:
-            self._notes[rel] = note
-        self.parsed[rel] = note
-        self.stats[rel] = (note.size, note.mtime_ns, note.digest)
-        self.changed.add(rel)
+            self._notes[note.rel] = note
 
     def forget(self, rels: Iterable[str]) -> None:
         """Notes rewritten by this run and not parsed again: the cache leaves them out."""
@@ -539,8 +542,8 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
         cached = lambda: _read_shards(root, key)
     else:
         cached = lambda: {}
-    return Vault(root, config, stats, parsed, changed, fresh=index.get("fresh"), cached=cached,
-                 loaded_ns=loaded_ns, wide=index.get("wide", {}), setting=setting, jobs=jobs)
+    return Vault(root, config, stats, setting, parsed, changed, fresh=index.get("fresh"), cached=cached,
+                 loaded_ns=loaded_ns, wide=index.get("wide", {}), jobs=jobs)
 
 
 def _digest_of(path: str) -> str:
