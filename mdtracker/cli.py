@@ -67,9 +67,10 @@ class Run:
         """Nothing changed since a run found every region fresh: sync and check have nothing to do."""
         return self.cache and self.vault.is_fresh(self.today)
 
-    def mark_fresh(self) -> None:
-        """Every region is fresh: remember the vault's state, so that the next run can stop early."""
-        self.vault.mark_fresh(self.today)
+    def mark_fresh(self, stale: set[str]) -> None:
+        """Every region is fresh but in the `stale` notes: remember the vault's state, so that the next run
+        can stop early, or look only at those notes and what changed."""
+        self.vault.mark_fresh(self.today, stale)
         self.stamped = True
 
     def save(self) -> None:
@@ -160,8 +161,8 @@ def sync_command(run: Run) -> int:
     from mdtracker import sync
 
     applied = sync.apply(run.vault, run.today, incremental=run.cache)
-    for message in applied.errors:
-        _error(message)
+    for err in applied.errors:
+        _error(str(err))
     for o in applied.written:
         click.echo(f"updated {o.path}: " + ", ".join(f"{c.what} (line {c.line})" for c in o.changes))
     if not applied.written and not applied.errors:
@@ -216,9 +217,8 @@ def check_command(run: Run, diff: bool) -> int:
     from mdtracker import sync
 
     outcomes, errors = sync.outcomes(run.vault, run.today, incremental=run.cache)
-    for message in errors:
-        _error(message)
-    failed = bool(errors)
+    for err in errors:
+        _error(str(err))
     stale = [o for o in outcomes if o.stale]
     for o in stale:
         for c in o.changes:
@@ -226,10 +226,9 @@ def check_command(run: Run, diff: bool) -> int:
         if diff and o.note is not None and o.new_text is not None:
             click.echo("".join(difflib.unified_diff(
                 split_lines(o.note.text), split_lines(o.new_text), f"a/{o.path}", f"b/{o.path}")), nl=False)
-    if failed:
+    run.mark_fresh({o.path for o in stale} | {e.path for e in errors})
+    if errors:
         return EXIT_ERROR
-    if not stale:
-        run.mark_fresh()
     return EXIT_FOUND if stale else EXIT_OK
 
 

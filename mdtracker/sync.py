@@ -122,22 +122,22 @@ class Applied:
     """What one sync did: the notes it rewrote (with what changed), and the errors it met."""
 
     written: list[Outcome]
-    errors: list[str]
+    errors: list[NoteError]
 
 
-def outcomes(vault: Vault, today: dt.date, incremental: bool = True) -> tuple[list[Outcome], list[str]]:
+def outcomes(vault: Vault, today: dt.date, incremental: bool = True) -> tuple[list[Outcome], list[NoteError]]:
     """The transform's outcome for the notes to look at, and every error met (for `check`, `sync`, `watch`).
 
-    With `incremental`, only the notes whose regions may have changed since the vault was last all fresh
-    are rendered."""
+    With `incremental`, only the notes whose regions may have changed since the last sync or check are
+    rendered, and those it left stale or failed on."""
     found = plan(vault, lambda: vault.analysis(today), vault.to_replan(today) if incremental else None)
-    return found, [str(e) for e in vault.errors] + [str(o.error) for o in found if o.error]
+    return found, vault.errors + [o.error for o in found if o.error]
 
 
 def apply(vault: Vault, today: dt.date, incremental: bool = True) -> Applied:
     """Sync the vault: regenerate what is stale and write it (`sync` and every step of `watch`).
-    Rewritten notes are parsed again from what was written, and when nothing failed the vault is
-    remembered as fresh."""
+    Rewritten notes are parsed again from what was written, and the vault is remembered as fresh but for
+    the notes that failed: the next run plans again only those and what changed."""
     planned, errors = outcomes(vault, today, incremental)
     written, here = [], []
     for o in planned:
@@ -149,7 +149,7 @@ def apply(vault: Vault, today: dt.date, incremental: bool = True) -> Applied:
         try:
             stat = write_note(o.note, o.new_raw, o.path)
         except NoteError as err:
-            errors.append(str(err))
+            errors.append(err)
             continue
         assert stat is not None  # a stale note's bytes differ
         written.append(o)
@@ -157,8 +157,7 @@ def apply(vault: Vault, today: dt.date, incremental: bool = True) -> Applied:
     if len(here) <= REFRESH_AT_MOST:
         for o, stat in here:
             vault.refresh(o.path, o.new_text or "", o.new_raw or b"", stat)
-        if not errors:
-            vault.mark_fresh(today)  # what was written is fresh by construction: sync is idempotent
+        vault.mark_fresh(today, {e.path for e in errors})  # what was written is fresh: sync is idempotent
     else:  # many notes rewritten here: the next run parses them again, on every core
         vault.forget(o.path for o, _ in here)
     return Applied(written, errors)

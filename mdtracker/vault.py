@@ -220,7 +220,8 @@ class Vault:
     setting: Setting  # as the notes were loaded: for the notes that must be parsed again
     parsed: dict[str, Note] = field(default_factory=dict)  # the notes parsed in this run
     changed: set[str] = field(default_factory=set)  # parsed in this run, or gone since the cache was written
-    fresh: dict | None = None  # the state (stats, today, templates) in which a run last found all fresh
+    fresh: dict | None = None  # the state (stats, today, templates) in which a run last found every region
+    # fresh but in the notes it lists as "stale" (left stale by check, or failed: broken, unreadable, in conflict)
     cached: Callable[[], dict[str, Note]] = lambda: {}
     loaded_ns: int = 0  # when the notes' stats were taken
     wide: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions on the day or vault
@@ -249,20 +250,22 @@ class Vault:
     def rewritable(self, only: set[str] | None = None) -> list[Document]:
         """The Documents of the notes sync or lint --fix may rewrite (of those in `only`), parsed again from
         disk where this run did not parse them. With `only`, the cached notes are not even read: a note in
-        `only` that this run did not parse is one with regions on the day or the vault."""
+        `only` that this run did not parse is one that changed, one with regions on the day or the vault (its
+        scopes kept in the cache's index), or one the last sync or check left stale or failed on."""
         from mdtracker.parse import parse
 
         if only is None:  # the notes this run parsed know what they need: the cache is read only for the others
             candidates = [self.parsed.get(rel) or self.notes[rel] for rel in self.stats]
         else:
+            wide = self.wide_scopes()
             candidates = [self.parsed[rel] if rel in self.parsed
-                          else Note(rel, 0, 0, self.stats[rel][2], scopes=frozenset({"vault"}), rewritable=True)
+                          else Note(rel, 0, 0, self.stats[rel][2], scopes=wide.get(rel, frozenset({"file"})),
+                                    rewritable=True)
                           for rel in sorted(only) if rel in self.stats]
         candidates = [n for n in candidates if n.rewritable and n.outcome is None]
         if self.setting.today is not None:
             # a note whose regions need nothing but itself is parsed again and transformed right there, on every
-            # core, as in a cold run: a vault that was never all fresh (a first sync that met an error, a check
-            # of stale notes) has every such note planned again
+            # core when there are many, as in a cold run (the notes a check left stale, a vault whose stamp is gone)
             again = {n.rel for n in candidates if n.document is None and n.scopes <= {"file"}}
             self._parse_again(self.setting, sorted(again))
             candidates = [self.parsed[c.rel] if c.rel in again else c for c in candidates]
@@ -313,13 +316,14 @@ class Vault:
     def is_fresh(self, today: object) -> bool:
         """Nothing changed since a run found every region fresh."""
         f = self.fresh
-        return (f is not None and f["stats"] == self.stats and f["today"] == str(today)
+        return (f is not None and not f.get("stale") and f["stats"] == self.stats and f["today"] == str(today)
                 and f["templates"] == self.templates_state())
 
     def to_replan(self, today: object) -> set[str] | None:
-        """The notes whose regions may have changed since the vault was last all fresh: the notes that
-        changed, those with regions on the whole vault (when anything changed) or on the day (when the day
-        did); None for every note (no fresh state known, or the vault's own templates changed)."""
+        """The notes whose regions may have changed since the last stamp (`mark_fresh`): the notes that
+        changed, those it left stale or failed on, those with regions on the whole vault (when any note
+        changed) or on the day (when the day did); None for every note (no stamp, or the vault's own
+        templates changed)."""
         f = self.fresh
         if f is None or f["templates"] != self.templates_state():
             return None
@@ -330,7 +334,8 @@ class Vault:
             wide.add("vault")
         if f["today"] != str(today):
             wide |= {"vault", "day"}
-        return changed | {rel for rel, scopes in self.wide_scopes().items() if scopes & wide}
+        stale = {rel for rel in f.get("stale", ()) if rel in new}
+        return changed | stale | {rel for rel, scopes in self.wide_scopes().items() if scopes & wide}
 
     def wide_scopes(self) -> dict[str, frozenset[str]]:
         """The notes with regions on the day or the whole vault (kept in the cache's index)."""
@@ -338,8 +343,10 @@ class Vault:
         scopes.update({rel: n.scopes - {"file"} for rel, n in self.parsed.items() if n.scopes - {"file"}})
         return scopes
 
-    def mark_fresh(self, today: object) -> None:
-        self.fresh = {"stats": dict(self.stats), "today": str(today), "templates": self.templates_state()}
+    def mark_fresh(self, today: object, stale: Iterable[str] = ()) -> None:
+        """Every region of every note is fresh on `today`, but in the `stale` notes."""
+        self.fresh = {"stats": dict(self.stats), "today": str(today), "templates": self.templates_state(),
+                      "stale": sorted(set(stale))}
 
     def analysis(self, today: dt.date) -> Analysis:
         """The vault's analysis on `today` (reads every cached note)."""

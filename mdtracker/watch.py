@@ -116,10 +116,11 @@ class Watcher:
         today = self.today()
         self.vault = load(self.root, config, jobs=self.jobs, previous=self.vault, plan_for=today, write=True)
         applied = sync.apply(self.vault, today)
-        for message in applied.errors:
+        messages = [str(err) for err in applied.errors]
+        for message in messages:
             if message not in self.reported:  # reported once, until the note changes again
                 self.say(message)
-        self.reported = {k for k in self.reported if k.startswith("config:")} | set(applied.errors)
+        self.reported = {k for k in self.reported if k.startswith("config:")} | set(messages)
         for o in applied.written:
             self.writes += 1
             self.say(f"updated {o.path}: " + ", ".join(f"{c.what} (line {c.line})" for c in o.changes))

@@ -157,20 +157,47 @@ def test_a_cache_that_cannot_be_written_leaves_no_file_behind_and_no_error(tmp_p
     assert [p.name for p in (tmp_path / ".mdtracker").iterdir()] == [".gitignore"]
 
 
-def test_after_a_sync_that_met_an_error_every_note_is_planned_again_and_only_stale_ones_written(tmp_path, capsys):
+def _count_parses(monkeypatch) -> list[str]:
+    """The notes parsed from now on (in this process: run with `--jobs 1`)."""
+    import mdtracker.vault
+
+    parsed: list[str] = []
+    real = mdtracker.vault.read_and_summarize
+    monkeypatch.setattr(mdtracker.vault, "read_and_summarize", lambda path, rel, *a: parsed.append(rel) or real(path, rel, *a))
+    return parsed
+
+
+def test_after_a_sync_that_met_an_error_only_the_failed_and_the_changed_notes_are_planned_again(
+        tmp_path, capsys, monkeypatch):
     notes = {tmp_path / f"n{i:03}.md": f"# Note {i} [/]\n- [x] a\n- [ ] b\n" for i in range(130)}
     for path, text in notes.items():
         path.write_text(text)
+    (tmp_path / "all.md").write_text('<!-- mdtracker:begin progress scope="n0" -->\n<!-- mdtracker:end progress -->\n')
     (tmp_path / "broken.md").write_text("# Broken\n\n<!-- mdtracker:begin progress -->\n")
-    assert run(["sync", *TODAY, str(tmp_path)]) == 2  # the vault is never all fresh while broken.md is broken
-    assert capsys.readouterr().out.count("updated ") == 130
+    assert run(["sync", *TODAY, "--jobs", "2", str(tmp_path)]) == 2  # on the workers
+    out, err = capsys.readouterr()
+    assert out.count("updated ") == 131 and err.startswith("broken.md:3: region progress begun here has no")
+    parsed = _count_parses(monkeypatch)
+    assert run(["sync", *TODAY, "--jobs", "1", str(tmp_path)]) == 2  # the same error, from the one broken note
+    assert capsys.readouterr() == ("", err) and parsed == ["broken.md"]
     edited = tmp_path / "n042.md"
     edited.write_text(edited.read_text().replace("- [ ] b", "- [x] b"))
-    assert run(["check", *TODAY, str(tmp_path)]) == 2
-    assert capsys.readouterr().out == "n042.md:1: cookie is out of date\n"
-    assert run(["sync", *TODAY, str(tmp_path)]) == 2  # every note planned again, on the workers
+    parsed.clear()
+    for _ in range(2):  # check leaves the note stale: the second check looks at it again, and at nothing else
+        assert run(["check", *TODAY, "--jobs", "1", str(tmp_path)]) == 2
+        out, _err = capsys.readouterr()
+        assert out == "all.md:1: region progress is out of date\nn042.md:1: cookie is out of date\n"
+    assert sorted(parsed) == ["broken.md", "broken.md", "n042.md", "n042.md"]
+    parsed.clear()
+    assert run(["sync", *TODAY, "--jobs", "1", str(tmp_path)]) == 2
     out, err = capsys.readouterr()
-    assert out == "updated n042.md: cookie (line 1)\n" and "broken.md:3:" in err
+    assert out == "updated all.md: region progress (line 1)\nupdated n042.md: cookie (line 1)\n" and "broken.md:3:" in err
+    assert sorted(parsed) == ["broken.md", "n042.md"]  # written as parsed; the region on the notes reads the cache
     assert edited.read_text() == "# Note 42 [2/2]\n- [x] a\n- [x] b\n"
     assert (tmp_path / "n007.md").read_text() == "# Note 7 [1/2]\n- [x] a\n- [ ] b\n"
     assert _report(tmp_path, capsys) == _report(tmp_path, capsys, "--no-cache")
+    (tmp_path / "broken.md").write_text("# Mended\n\n<!-- mdtracker:begin progress -->\n<!-- mdtracker:end progress -->\n")
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "updated broken.md: region progress (line 3)\n"
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "Every region is up to date.\n"

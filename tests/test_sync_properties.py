@@ -3,13 +3,16 @@ idempotent, and check agrees with it, whatever the line endings, BOM, final newl
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import re
 import tempfile
 from pathlib import Path
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, rule
 
 from mdtracker.cli import run
 from mdtracker.config import Config
@@ -147,3 +150,63 @@ def test_cookies_that_nothing_else_reads_change_nothing_else_when_rewritten(text
             return dataclasses.replace(d, cookies=tuple(dataclasses.replace(c, written="") for c in d.cookies))
 
         assert blank(parse(new_text, "n.md")) == blank(doc)
+
+
+SLOTS = ["a.md", "b.md", "plans/c.md", "plans/d.md"]
+BROKEN = b"\n<!-- mdtracker:begin progress -->\nno end\n"
+
+
+class CachedAgreesWithUncached(RuleBasedStateMachine):
+    """Edits, syncs and checks in any order, on two copies of a vault: one run with the cache (and its fresh
+    stamp, which lets a run look only at what changed, at the notes with regions on the day or the vault, and
+    at the notes the last run left stale or failed on), the other with `--no-cache`. Every command must say
+    the same and leave the same bytes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.folder = tempfile.TemporaryDirectory()
+        self.cached, self.uncached = Path(self.folder.name, "cached"), Path(self.folder.name, "uncached")
+        self.cached.mkdir()
+        self.uncached.mkdir()
+
+    def teardown(self) -> None:
+        self.folder.cleanup()
+
+    def _both(self, *args: str) -> None:
+        said = []
+        for vault, flags in ((self.cached, []), (self.uncached, ["--no-cache"])):
+            out, err = io.StringIO(), io.StringIO()
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+                code = run([*args, *flags, str(vault)])
+            said.append((code, out.getvalue(), err.getvalue()))
+        assert said[0] == said[1]
+        event(f"{args[0]} exit {said[0][0]}")
+        assert self._files(self.cached) == self._files(self.uncached)
+
+    @staticmethod
+    def _files(vault: Path) -> dict[str, bytes]:
+        return {p.relative_to(vault).as_posix(): p.read_bytes() for p in vault.rglob("*.md")}
+
+    @rule(slot=st.sampled_from(SLOTS), raw=notes(), broken=st.booleans())
+    def write(self, slot: str, raw: bytes, broken: bool) -> None:
+        for vault in (self.cached, self.uncached):
+            (vault / slot).parent.mkdir(parents=True, exist_ok=True)
+            (vault / slot).write_bytes(raw + BROKEN if broken else raw)
+
+    @rule(slot=st.sampled_from(SLOTS))
+    def delete(self, slot: str) -> None:
+        for vault in (self.cached, self.uncached):
+            (vault / slot).unlink(missing_ok=True)
+
+    @rule(day=st.sampled_from(["2025-11-22", "2025-11-23"]))
+    def sync(self, day: str) -> None:
+        self._both("sync", "--today", day)
+
+    @rule(day=st.sampled_from(["2025-11-22", "2025-11-23"]), diff=st.booleans())
+    def check(self, day: str, diff: bool) -> None:
+        self._both("check", "--today", day, *(["--diff"] if diff else []))
+
+
+CachedAgreesWithUncached.TestCase.settings = settings(max_examples=60, stateful_step_count=15, deadline=None,
+                                                      suppress_health_check=[HealthCheck.too_slow])
+test_cached_and_uncached_runs_agree_whatever_the_order_of_edits_syncs_and_checks = CachedAgreesWithUncached.TestCase
