@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import datetime as dt
 import io
 import re
 import tempfile
@@ -21,6 +22,8 @@ from mdtracker.model import Document
 from mdtracker.parse import cookies_unread, parse
 from mdtracker.regions import splice
 from mdtracker.sync import cookie_value
+from mdtracker.vault import load_config
+from mdtracker.watch import Watcher
 
 WORDS = st.text(st.sampled_from(list("abcxyz XYZ019.,;:!?-*#[]/%()éü中文😀🔥𝔘\u200b")), min_size=1, max_size=20).map(
     lambda s: s.strip() or "w")
@@ -168,6 +171,8 @@ class CachedAgreesWithUncached(RuleBasedStateMachine):
         self.cached, self.uncached = Path(self.folder.name, "cached"), Path(self.folder.name, "uncached")
         self.cached.mkdir()
         self.uncached.mkdir()
+        self.watcher: Watcher | None = None
+        self.day = dt.date(2025, 11, 22)
 
     def teardown(self) -> None:
         self.folder.cleanup()
@@ -205,6 +210,23 @@ class CachedAgreesWithUncached(RuleBasedStateMachine):
     @rule(day=st.sampled_from(["2025-11-22", "2025-11-23"]), diff=st.booleans())
     def check(self, day: str, diff: bool) -> None:
         self._both("check", "--today", day, *(["--diff"] if diff else []))
+
+    @rule(day=st.sampled_from(["2025-11-22", "2025-11-23"]))
+    def watch_step(self, day: str) -> None:
+        """What `watch` does when notes change, on the vault it keeps in memory between steps (another `sync`
+        may have run in between, as when the user runs one while watch is on)."""
+        said: list[str] = []
+        if self.watcher is None:
+            self.watcher = Watcher(self.cached, lambda: load_config(self.cached), lambda: self.day, said.append)
+        self.day = dt.date.fromisoformat(day)
+        self.watcher.say = said.append
+        self.watcher.step()
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
+            run(["sync", "--today", day, "--no-cache", str(self.uncached)])
+        assert [m for m in said if m.startswith("updated ")] == [
+            line for line in out.getvalue().splitlines() if line.startswith("updated ")]
+        assert self._files(self.cached) == self._files(self.uncached)
 
 
 CachedAgreesWithUncached.TestCase.settings = settings(max_examples=60, stateful_step_count=15, deadline=None,
