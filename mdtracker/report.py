@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterator
 from typing import Any, TextIO
 
 from rich.console import Console, Group
@@ -41,7 +42,9 @@ def _counts(c: Counts) -> dict[str, int]:
 def write_json(report: dict[str, Any], out: TextIO) -> None:
     """The report as JSON text: objects indented, and every entry of a list (a file, an overdue item, a review)
     on a line of its own. Each entry is encoded by the json module's C encoder, which an indented dump never
-    uses: a 10,000-note report takes a fraction of a second instead of many seconds."""
+    uses: a 10,000-note report takes a fraction of a second instead of many seconds. A list may be given as
+    an iterator: its entries are made as they are written (the files of an 80,000-note vault, which would
+    take hundreds of megabytes all at once)."""
     _write(report, out, 0)
     out.write("\n")
 
@@ -54,20 +57,21 @@ def _write(value: Any, out: TextIO, depth: int) -> None:
             out.write(("," if n else "") + "\n" + pad + json.dumps(key, ensure_ascii=False) + ": ")
             _write(item, out, depth + 1)
         out.write("\n" + "  " * depth + "}")
-    elif isinstance(value, list) and value and depth < 3:
-        out.write("[")
-        for n, item in enumerate(value):
-            out.write(("," if n else "") + "\n" + pad + json.dumps(item, ensure_ascii=False))
-        out.write("\n" + "  " * depth + "]")
+    elif isinstance(value, (list, Iterator)) and depth < 3:
+        n = 0
+        for n, item in enumerate(value, 1):
+            out.write(("[" if n == 1 else ",") + "\n" + pad + json.dumps(item, ensure_ascii=False))
+        out.write("\n" + "  " * depth + "]" if n else "[]")
     else:
         out.write(json.dumps(value, ensure_ascii=False))
 
 
 def as_json(a: Analysis) -> dict[str, Any]:
+    """The report of SPEC §6. Its lists of entries are iterators, made as `write_json` writes them."""
     return {
         "schema_version": SCHEMA_VERSION,
         "today": a.today.isoformat(),
-        "files": [
+        "files": (
             {
                 "path": f.path,
                 "tasks": _counts(f.counts),
@@ -79,28 +83,28 @@ def as_json(a: Analysis) -> dict[str, Any]:
                 ],
             }
             for f in a.files
-        ],
+        ),
         "tasks": _counts(a.counts),
         "progress": _num(a.progress),
         "readiness": {
             "overall": _num(a.readiness.overall),
-            "domains": [
+            "domains": (
                 {"name": d.name, "weight": _num(d.weight), "covered": _num(d.covered), "total": _num(d.total),
                  "progress": _num(d.progress), "items": d.items, "source": d.source}
                 for d in a.readiness.domains
-            ],
+            ),
         },
-        "overdue": [
+        "overdue": (
             {"path": o.path, "line": o.line, "kind": o.kind, "text": o.text, "due": o.due.isoformat(),
              "days_overdue": o.days_overdue}
             for o in a.overdue
-        ],
+        ),
         "reviews": {
-            key: [{"path": r.path, "line": r.line, "text": r.text, "review": r.review, "due": r.due.isoformat(),
-                   "days_overdue": r.days_overdue} for r in items]
+            key: ({"path": r.path, "line": r.line, "text": r.text, "review": r.review, "due": r.due.isoformat(),
+                   "days_overdue": r.days_overdue} for r in items)
             for key, items in (("due", a.reviews.due), ("upcoming", a.reviews.upcoming))
         },
-        "tracks": [
+        "tracks": (
             {"path": t.path, "name": t.name, "group": t.group, "start": t.start.isoformat(),
              "acceleration_days": t.acceleration_days, "today": t.today, "today_topic": t.today_topic,
              "tasks": _counts(t.counts), "progress": _num(t.progress),
@@ -108,27 +112,27 @@ def as_json(a: Analysis) -> dict[str, Any]:
                        "completed": _iso(d.completed), "difficulty": d.difficulty, "notes": d.notes}
                       for d in t.days]}
             for t in a.tracks
-        ],
-        "milestones": [
+        ),
+        "milestones": (
             {"path": m.path, "line": m.line, "text": m.text, "target": m.target.isoformat(), "written": m.written,
              "year_from_line": m.year_from}
             for m in a.milestones
-        ],
-        "scores": [{"path": p.path, "line": p.line, "value": _num(p.value), "date": _iso(p.date), "text": p.text}
-                   for p in a.scores],
-        "gaps": [{"path": g.path, "line": g.line, "topic": g.topic, "value": _num(g.value), "date": _iso(g.date)}
-                 for g in a.gaps],
+        ),
+        "scores": ({"path": p.path, "line": p.line, "value": _num(p.value), "date": _iso(p.date), "text": p.text}
+                   for p in a.scores),
+        "gaps": ({"path": g.path, "line": g.line, "topic": g.topic, "value": _num(g.value), "date": _iso(g.date)}
+                 for g in a.gaps),
         "interviews": {
-            "scenarios": [{"path": x.path, "line": x.line, "title": x.title, "done": x.done,
-                           "in_progress": x.in_progress, "total": x.total} for x in a.scenarios],
-            "stories": [{"path": x.path, "line": x.line, "title": x.title, "complete": x.complete,
-                         "filled": list(x.filled)} for x in a.stories],
-            "applications": [{"path": x.path, "line": x.line, "company": x.company, "role": x.role,
+            "scenarios": ({"path": x.path, "line": x.line, "title": x.title, "done": x.done,
+                           "in_progress": x.in_progress, "total": x.total} for x in a.scenarios),
+            "stories": ({"path": x.path, "line": x.line, "title": x.title, "complete": x.complete,
+                         "filled": list(x.filled)} for x in a.stories),
+            "applications": ({"path": x.path, "line": x.line, "company": x.company, "role": x.role,
                               "status": x.status, "next_step": x.next_step, "date": _iso(x.date)}
-                             for x in a.applications],
+                             for x in a.applications),
         },
-        "history": [{"date": c.date.isoformat(), "path": c.path, "line": c.line, "text": c.text} for c in a.history],
-        "problems": [{"path": p.path, "line": p.line, "code": p.code, "message": p.message} for p in a.problems],
+        "history": ({"date": c.date.isoformat(), "path": c.path, "line": c.line, "text": c.text} for c in a.history),
+        "problems": ({"path": p.path, "line": p.line, "code": p.code, "message": p.message} for p in a.problems),
     }
 
 
