@@ -2,9 +2,9 @@
 
 For each vault size it generates a synthetic vault (bench/generate.py) and measures, each as a fresh
 `mdtracker` process (interpreter start included): cold sync (no cache), warm sync with nothing changed, warm
-sync after one note changed, check, report --json, a cold sync on one core, and the first sync of the vault
-as generated (it rewrites every note's stale cookies) with the sync after it, each the median of `--repeat`
-runs. Wall time, CPU time (user + system, all processes) and peak memory (the largest process).
+sync after one note changed, check, warm sync with one broken note (an unclosed region, which every sync
+reports), report --json, a cold sync on one core, and the first sync of the vault as generated (it rewrites
+every note's stale cookies) with the sync after it, each the median of `--repeat` runs. Wall time, CPU time (user + system, all processes) and peak memory (the largest process).
 Beside them, the floors measured in the same run on the same files, as many times (medians): reading every
 file, and markdown-it-py's parse of every file as mdtracker configures it (block level), on one core and on
 all cores. Prints the ratios. Then the edit-to-region latency of `mdtracker watch` on a 1,000-note vault
@@ -110,6 +110,12 @@ def bench(files: int, seed: int, repeat: int) -> None:
             changed.append(measure([*MDTRACKER, "sync", str(folder)], folder))
         rows.append(("warm sync, one note changed", _median(changed)))
         rows.append(("check", _median([measure([*MDTRACKER, "check", str(folder)], folder) for _ in range(repeat)])))
+        broken = folder / "broken.md"  # a region never closed: every sync reports it, and exits 2
+        broken.write_text("# Broken\n\n<!-- mdtracker:begin progress -->\n", "utf-8")
+        measure([*MDTRACKER, "sync", str(folder)], folder)
+        rows.append(("warm sync, one note broken",
+                     _median([measure([*MDTRACKER, "sync", str(folder)], folder) for _ in range(repeat)])))
+        broken.unlink()
         rows.append(("report --json",
                      _median([measure([*MDTRACKER, "report", "--json", str(folder)], folder) for _ in range(repeat)])))
         rows.append(("first sync (writes every note)", _median(first)))
