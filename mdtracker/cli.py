@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # the heavy modules load when a command needs them: `sync` on
     from rich.console import Console
 
     from mdtracker.analyze import Analysis
+    from mdtracker.regions import Change
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
 
@@ -67,9 +68,10 @@ class Run:
         """Nothing changed since a run found every region fresh: sync and check have nothing to do."""
         return self.cache and self.vault.is_fresh(self.today)
 
-    def mark_fresh(self, stale: set[str]) -> None:
-        """Every region is fresh but in the `stale` notes: remember the vault's state, so that the next run
-        can stop early, or look only at those notes and what changed."""
+    def mark_fresh(self, stale: dict[str, tuple[Change, ...] | None]) -> None:
+        """Every region is fresh but in the `stale` notes (what is out of date in each; None if it failed):
+        remember the vault's state, so that the next run can stop early, or look only at those notes and what
+        changed."""
         self.vault.mark_fresh(self.today, stale)
         self.stamped = True
 
@@ -216,7 +218,7 @@ def check_command(run: Run, diff: bool) -> int:
         return EXIT_OK
     from mdtracker import sync
 
-    outcomes, errors = sync.outcomes(run.vault, run.today, incremental=run.cache)
+    outcomes, errors = sync.outcomes(run.vault, run.today, incremental=run.cache, known=not diff)
     for err in errors:
         _error(str(err))
     stale = [o for o in outcomes if o.stale]
@@ -226,7 +228,7 @@ def check_command(run: Run, diff: bool) -> int:
         if diff and o.note is not None and o.new_text is not None:
             click.echo("".join(difflib.unified_diff(
                 split_lines(o.note.text), split_lines(o.new_text), f"a/{o.path}", f"b/{o.path}")), nl=False)
-    run.mark_fresh({o.path for o in stale} | {e.path for e in errors})
+    run.mark_fresh({o.path: o.changes for o in stale} | {e.path: None for e in errors})
     if errors:
         return EXIT_ERROR
     return EXIT_FOUND if stale else EXIT_OK

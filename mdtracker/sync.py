@@ -125,12 +125,17 @@ class Applied:
     errors: list[NoteError]
 
 
-def outcomes(vault: Vault, today: dt.date, incremental: bool = True) -> tuple[list[Outcome], list[NoteError]]:
+def outcomes(vault: Vault, today: dt.date, incremental: bool = True,
+             known: bool = False) -> tuple[list[Outcome], list[NoteError]]:
     """The transform's outcome for the notes to look at, and every error met (for `check`, `sync`, `watch`).
 
     With `incremental`, only the notes whose regions may have changed since the last sync or check are
-    rendered, and those it left stale or failed on."""
-    found = plan(vault, lambda: vault.analysis(today), vault.to_replan(today) if incremental else None)
+    rendered, and those it left stale or failed on; with `known` too (`check`), a stale note unchanged since
+    and needing nothing but itself is taken as the last check found it, without its texts."""
+    only = vault.to_replan(today) if incremental else None
+    reused = vault.known_stale(today) if known and only is not None else {}
+    found = plan(vault, lambda: vault.analysis(today), only - set(reused) if only is not None else None)
+    found = sorted(found + [Outcome(rel, changes=changes) for rel, changes in reused.items()], key=lambda o: o.path)
     return found, vault.errors + [o.error for o in found if o.error]
 
 
@@ -157,7 +162,7 @@ def apply(vault: Vault, today: dt.date, incremental: bool = True) -> Applied:
     if len(here) <= REFRESH_AT_MOST:
         for o, stat in here:
             vault.refresh(o.path, o.new_text or "", o.new_raw or b"", stat)
-        vault.mark_fresh(today, {e.path for e in errors})  # what was written is fresh: sync is idempotent
+        vault.mark_fresh(today, {e.path: None for e in errors})  # what was written is fresh: sync is idempotent
     else:  # many notes rewritten here: the next run parses them again, on every core
         vault.forget(o.path for o, _ in here)
     return Applied(written, errors)

@@ -32,13 +32,14 @@ if TYPE_CHECKING:  # the parser and the analysis are imported only when a note h
     from mdtracker.analyze import Analysis, FileSummary
     from mdtracker.files import NoteText
     from mdtracker.model import Document, Problem
+    from mdtracker.regions import Change
     from mdtracker.sync import Outcome
 
 # Folders that never hold the user's notes. Hidden folders (`.trash`, `.vscode`, …) are skipped too.
 SKIPPED_FOLDERS = frozenset({".git", ".obsidian", ".mdtracker", "node_modules"})
 CACHE_DIR = ".mdtracker"
 CACHE_FILE = "index.pickle"
-CACHE_FORMAT = 6  # raise it whenever a type the cache pickles changes
+CACHE_FORMAT = 7  # raise it whenever a type the cache pickles changes
 _T = TypeVar("_T")
 RACY_NS = 2_000_000_000  # a note modified this close to the cache's writing is checked by its content hash
 PARALLEL_FROM = 64  # fewer cold notes than this are parsed in this process
@@ -221,11 +222,13 @@ class Vault:
     parsed: dict[str, Note] = field(default_factory=dict)  # the notes parsed in this run
     changed: set[str] = field(default_factory=set)  # parsed in this run, or gone since the cache was written
     fresh: dict | None = None  # the state (stats, today, templates) in which a run last found every region
-    # fresh but in the notes it lists as "stale" (left stale by check, or failed: broken, unreadable, in conflict)
+    # fresh but in the notes it lists as "stale": rel → what check found out of date, or None for a note that
+    # failed (broken, unreadable, in conflict)
     cached: Callable[[], dict[str, Note]] = lambda: {}
     loaded_ns: int = 0  # when the notes' stats were taken
     wide: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions on the day or vault
     jobs: int | None = None
+    store: bool = False  # workers that parse notes again write the cache's shards (the cache is on, not in watch)
     _notes: dict[str, Note] | None = None
 
     @property
@@ -284,8 +287,16 @@ class Vault:
         return docs
 
     def _parse_again(self, setting: Setting, rels: list[str]) -> None:
-        for note in _parse_all([(str(self.root / rel), rel, *self.stats[rel][:2]) for rel in rels], setting,
-                               self.jobs, None, None):
+        """Parse these notes again (and transform them, with `setting.today`). On many cores, each worker
+        writes the cache's shards of its notes, as in a cold run, and sends back no summary."""
+        key = _cache_key(self.config)
+        shelf = (self.root / CACHE_DIR, key, self.stats) if self.store else None
+        again = _parse_all([(str(self.root / rel), rel, *self.stats[rel][:2]) for rel in rels], setting, self.jobs,
+                           None, shelf)
+        if any(note.stored for note in again):  # their summaries are in the shards now: read them from there
+            root = self.root
+            self.cached, self._notes = (lambda: _read_shards(root, key)), None
+        for note in again:
             self._take(note)
 
     def refresh(self, rel: str, raw_text: str, raw: bytes, st: os.stat_result) -> None:
@@ -343,10 +354,21 @@ class Vault:
         scopes.update({rel: n.scopes - {"file"} for rel, n in self.parsed.items() if n.scopes - {"file"}})
         return scopes
 
-    def mark_fresh(self, today: object, stale: Iterable[str] = ()) -> None:
-        """Every region of every note is fresh on `today`, but in the `stale` notes."""
+    def mark_fresh(self, today: object, stale: dict[str, tuple[Change, ...] | None] | None = None) -> None:
+        """Every region of every note is fresh on `today`, but in the `stale` notes (with what is out of date
+        in each, None for one that failed)."""
         self.fresh = {"stats": dict(self.stats), "today": str(today), "templates": self.templates_state(),
-                      "stale": sorted(set(stale))}
+                      "stale": dict(sorted((stale or {}).items()))}
+
+    def known_stale(self, today: object) -> dict[str, tuple[Change, ...]]:
+        """The notes the last stamp found out of date that have not changed since, and whose regions and cookies
+        need nothing but the note: what is out of date in each is what it was (`check` need not parse them)."""
+        f = self.fresh
+        if f is None or f["templates"] != self.templates_state():
+            return {}
+        wide = self.wide_scopes()
+        return {rel: changes for rel, changes in f.get("stale", {}).items()
+                if changes and rel not in wide and rel not in self.parsed and f["stats"].get(rel) == self.stats.get(rel)}
 
     def analysis(self, today: dt.date) -> Analysis:
         """The vault's analysis on `today` (reads every cached note)."""
@@ -550,7 +572,7 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
     else:
         cached = lambda: {}
     return Vault(root, config, stats, setting, parsed, changed, fresh=index.get("fresh"), cached=cached,
-                 loaded_ns=loaded_ns, wide=index.get("wide", {}), jobs=jobs)
+                 loaded_ns=loaded_ns, wide=index.get("wide", {}), jobs=jobs, store=shelf is not None)
 
 
 def _digest_of(path: str) -> str:

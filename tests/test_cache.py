@@ -103,16 +103,32 @@ def test_a_first_sync_of_many_notes_leaves_them_in_the_cache_as_written(tmp_path
     assert run(["check", *TODAY, "--no-cache", str(tmp_path)]) == 0
 
 
-def test_a_first_check_of_many_stale_notes_lists_them_and_diffs_them(tmp_path, capsys):
+def test_checks_of_many_stale_notes_list_them_and_diff_them_and_the_sync_after_leaves_them_cached(
+        tmp_path, capsys, monkeypatch):
     generate.generate(tmp_path, 150, seed=3)
+    (tmp_path / "all.md").write_text('<!-- mdtracker:begin progress scope="area-" -->\n<!-- mdtracker:end progress -->\n')
     before = {p: p.read_bytes() for p in tmp_path.rglob("*.md")}
     assert run(["check", *TODAY, "--jobs", "2", str(tmp_path)]) == 1
     listed = capsys.readouterr().out
+    parsed = _count_parses(monkeypatch)
+    assert run(["check", *TODAY, "--jobs", "1", str(tmp_path)]) == 1
+    assert capsys.readouterr().out == listed and parsed == []  # what the first check found, nothing parsed
     assert run(["check", "--diff", *TODAY, "--jobs", "2", str(tmp_path)]) == 1
     diffed = capsys.readouterr().out
     assert {p: p.read_bytes() for p in tmp_path.rglob("*.md")} == before  # check writes nothing
     stale = {line.split(":")[0] for line in listed.splitlines()}
-    assert len(stale) == 150 and {line[6:] for line in diffed.splitlines() if line.startswith("+++ b/")} == stale
+    assert len(stale) == 151 and {line[6:] for line in diffed.splitlines() if line.startswith("+++ b/")} == stale
+    (tmp_path / "templates").mkdir()  # the vault's own templates changed: every note is planned again
+    (tmp_path / "templates" / "mine.md.j2").write_text("{{ analysis.counts.total }}\n")
+    assert run(["sync", *TODAY, "--jobs", "2", str(tmp_path)]) == 0  # parsed again and written on the workers
+    assert capsys.readouterr().out.count("updated ") == 151
+    assert run(["check", *TODAY, "--no-cache", str(tmp_path)]) == 0  # the regions on the vault saw every note
+    parsed.clear()
+    cached = _report(tmp_path, capsys, "--jobs", "1")
+    assert parsed == [] and cached == _report(tmp_path, capsys, "--no-cache", "--jobs", "1")
+    parsed.clear()
+    assert run(["sync", *TODAY, "--jobs", "1", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "Every region is up to date.\n" and parsed == []
 
 
 def test_the_workers_of_a_cold_run_leave_every_note_in_the_cache(vault, capsys, monkeypatch):
@@ -183,11 +199,14 @@ def test_after_a_sync_that_met_an_error_only_the_failed_and_the_changed_notes_ar
     edited = tmp_path / "n042.md"
     edited.write_text(edited.read_text().replace("- [ ] b", "- [x] b"))
     parsed.clear()
-    for _ in range(2):  # check leaves the note stale: the second check looks at it again, and at nothing else
+    for _ in range(2):  # check leaves the notes stale: the second check knows n042.md's cookie from the first
         assert run(["check", *TODAY, "--jobs", "1", str(tmp_path)]) == 2
         out, _err = capsys.readouterr()
         assert out == "all.md:1: region progress is out of date\nn042.md:1: cookie is out of date\n"
-    assert sorted(parsed) == ["broken.md", "broken.md", "n042.md", "n042.md"]
+    assert sorted(parsed) == ["broken.md", "broken.md", "n042.md"]
+    parsed.clear()
+    assert run(["check", "--diff", *TODAY, "--jobs", "1", str(tmp_path)]) == 2  # a diff needs the texts
+    assert "+# Note 42 [2/2]" in capsys.readouterr().out and sorted(parsed) == ["broken.md", "n042.md"]
     parsed.clear()
     assert run(["sync", *TODAY, "--jobs", "1", str(tmp_path)]) == 2
     out, err = capsys.readouterr()
