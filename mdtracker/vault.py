@@ -204,7 +204,11 @@ class Batch:
 
 def _work(batch: Batch) -> list[Note]:
     assert _WORKER_SETTING is not None
-    notes = [read_and_summarize(path, rel, size, mtime, _WORKER_SETTING) for path, rel, size, mtime in batch.notes]
+    return _work_on(batch, _WORKER_SETTING)
+
+
+def _work_on(batch: Batch, setting: Setting) -> list[Note]:
+    notes = [read_and_summarize(path, rel, size, mtime, setting) for path, rel, size, mtime in batch.notes]
     if batch.shard is None or not _store_shard(batch.folder, batch.shard, batch.key, batch.keep, notes):
         return notes
     return [replace(n, summary=None, stored=True) if n.error is None else n for n in notes]
@@ -586,24 +590,41 @@ def _digest_of(path: str) -> str:
 def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: int | None,
                progress: Callable[[int], Callable[[int], None]] | None,
                shelf: tuple[Path, tuple[object, ...], Iterable[str]] | None) -> list[Note]:
-    """Parse the cold notes: here when they are few, else on `jobs` worker processes; with `shelf` (the
-    cache's folder, key, and every note of the vault), each worker writes the shards of its notes."""
+    """Parse the cold notes: here when they are few (or `jobs` is 1), else on `jobs` worker processes; with
+    `shelf` (the cache's folder, key, and every note of the vault), the shards of the notes are written as
+    they are parsed, and their summaries are left there."""
     if not cold:
         return []
     tick = progress(len(cold)) if progress else (lambda n: None)
     workers = min(jobs or os.cpu_count() or 1, max(1, len(cold) // PARALLEL_FROM))
+    batches = _batches(cold, workers, shelf)
+    out = []
     if workers <= 1:
-        out = []
         pace = _fewer_collections() if len(cold) >= PARALLEL_FROM else None
         try:
-            for path, rel, size, mtime in cold:
-                out.append(read_and_summarize(path, rel, size, mtime, setting))
-                tick(1)
+            for batch in batches:
+                out.extend(_work_on(batch, setting))
+                tick(len(batch.notes))
         finally:
             if pace is not None:
                 gc.set_threshold(*pace)
                 gc.unfreeze()
         return out
+    # imported once, before the workers fork, for all of them
+    import mdtracker.parse  # noqa: F401
+    import mdtracker.sync  # noqa: F401
+
+    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(setting,)) as pool:
+        for done in pool.map(_work, batches):
+            out.extend(done)
+            tick(len(done))
+    return out
+
+
+def _batches(cold: list[tuple[str, str, int, int]], workers: int,
+             shelf: tuple[Path, tuple[object, ...], Iterable[str]] | None) -> list[Batch]:
+    """The cold notes in batches: with `shelf`, one for each cache shard; else of a size that spreads them
+    evenly over the workers."""
     if shelf is None:
         size = max(8, min(64, len(cold) // (workers * 8)))
         batches = [Batch(cold[i:i + size]) for i in range(0, len(cold), size)]
@@ -613,13 +634,4 @@ def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: in
         batches = [Batch(notes, n, frozenset(members.get(n, ())) - {e[1] for e in notes}, folder, key)
                    for n, notes in _by_shard(cold, lambda entry: entry[1]).items()]
         batches.sort(key=lambda b: -len(b.notes))  # the largest first: the workers finish together
-    # imported once, before the workers fork, for all of them
-    import mdtracker.parse  # noqa: F401
-    import mdtracker.sync  # noqa: F401
-
-    out = []
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(setting,)) as pool:
-        for done in pool.map(_work, batches):
-            out.extend(done)
-            tick(len(done))
-    return out
+    return batches
