@@ -232,7 +232,7 @@ class Vault:
     loaded_ns: int = 0  # when the notes' stats were taken
     wide: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions on the day or vault
     jobs: int | None = None
-    store: bool = False  # workers that parse notes again write the cache's shards (the cache is on, not in watch)
+    store: bool = False  # notes parsed again go to the cache's shards where they are parsed (cache on, not watch)
     _notes: dict[str, Note] | None = None
 
     @property
@@ -291,8 +291,9 @@ class Vault:
         return docs
 
     def _parse_again(self, setting: Setting, rels: list[str]) -> None:
-        """Parse these notes again (and transform them, with `setting.today`). On many cores, each worker
-        writes the cache's shards of its notes, as in a cold run, and sends back no summary."""
+        """Parse these notes again (and transform them, with `setting.today`), on every core when there are
+        many; as in a cold run, the cache's shards of the notes are written where they are parsed, and their
+        summaries are left there."""
         key = _cache_key(self.config)
         shelf = (self.root / CACHE_DIR, key, self.stats) if self.store else None
         again = _parse_all([(str(self.root / rel), rel, *self.stats[rel][:2]) for rel in rels], setting, self.jobs,
