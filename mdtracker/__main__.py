@@ -1,5 +1,3 @@
-import sys
+from mdtracker.cli import entry
 
-from mdtracker.cli import run
-
-sys.exit(run(sys.argv[1:]))
+entry()

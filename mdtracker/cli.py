@@ -100,7 +100,8 @@ def _on_vault(command: Callable[..., Any], rewrites: str | None) -> Callable[...
         with _progress() as progress:
             loaded = load(root, config, cache=not no_cache, jobs=jobs, progress=progress,
                           plan_for=day if rewrites else None, write=rewrites == "write",
-                          texts=bool(kwargs.get("diff")))
+                          texts=bool(kwargs.get("diff")),
+                          documents=bool(rewrites or kwargs.get("fix")))  # report and lint rewrite nothing
         run = Run(loaded, day, cache=not no_cache)
         code = int(command(run, **kwargs))
         run.save()
@@ -290,4 +291,8 @@ def run(argv: list[str] | None = None) -> int:
 
 
 def entry() -> None:
+    """The `mdtracker` command (and `python -m mdtracker`): one command, in a process of its own."""
+    from mdtracker.vault import fewer_collections
+
+    fewer_collections()
     sys.exit(run(sys.argv[1:]))

@@ -103,6 +103,7 @@ class Setting:
     own: frozenset[str] = frozenset()
     write: bool = False  # sync: a note so transformed is written right there (and parsed again)
     texts: bool = False  # check --diff: its outcome brings back the old and new texts
+    documents: bool = True  # keep the Document of a note that may be rewritten (not for report or lint)
 
 
 def _rewritable(doc: Document) -> bool:
@@ -116,7 +117,7 @@ def note_from(doc: Document, size: int, mtime_ns: int, setting: Setting, text: N
     keep = _rewritable(doc)
     scopes = frozenset({scope_of(r, setting.own) for r in doc.regions} | ({"file"} if doc.cookies else set()))
     note = Note(doc.path, size, mtime_ns, doc.digest, summarize(doc, setting.config), scopes, keep,
-                doc if keep else None)
+                doc if keep and setting.documents else None)
     if setting.today is not None and text is not None and keep and scopes <= {"file"} and not doc.marker_error:
         from mdtracker.sync import preplan
 
@@ -176,13 +177,14 @@ _WORKER_SETTING: Setting | None = None
 def _init_worker(setting: Setting) -> None:
     global _WORKER_SETTING
     _WORKER_SETTING = setting
-    _fewer_collections()
+    fewer_collections()
 
 
-def _fewer_collections() -> tuple[int, int, int]:
-    """Parsing allocates many small objects and frees them in order, with hardly a reference cycle; the
-    cyclic garbage collector's default pace costs a bulk parse about a fifth of its time. So collect less
-    often (as mypy does), and never walk the objects that exist before the parse. Returns the old pace."""
+def fewer_collections() -> tuple[int, int, int]:
+    """Parsing, and reading the cache's summaries, allocate many small objects, with hardly a reference cycle
+    among them; the cyclic garbage collector's default pace costs a bulk parse about a fifth of its time, and
+    a report of 10,000 notes from the cache a third. So collect less often (as mypy does), and never walk the
+    objects that exist before. The command line sets it for every command; returns the old pace."""
     pace = gc.get_threshold()
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
@@ -528,14 +530,17 @@ def _write(path: Path, data: object) -> None:
 
 def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = None,
          progress: Callable[[int], Callable[[int], None]] | None = None, previous: Vault | None = None,
-         plan_for: dt.date | None = None, write: bool = False, texts: bool = False) -> Vault:
+         plan_for: dt.date | None = None, write: bool = False, texts: bool = False,
+         documents: bool = True) -> Vault:
     """Every note of the vault: from the cache where the note is unchanged, else parsed (on `jobs` processes
     when there are many). `progress(total)` gives a callback told of each note parsed. `previous`, a Vault
     this process loaded before with the same config (watch), serves as the cache. With `plan_for` (sync and
     check), notes whose regions depend on nothing but themselves are transformed for that day as they are
     parsed; with `write` (sync), written there too; with `texts` (check --diff), their old and new texts kept.
+    Without `documents` (report, lint), no Document is kept: a command that rewrites notes keeps those it may
+    rewrite (else `Vault.rewritable` parses them again).
     The caller saves the cache when its command is done (`save`)."""
-    setting = Setting(config, root, plan_for, own_templates(root), write, texts)
+    setting = Setting(config, root, plan_for, own_templates(root), write, texts, documents)
     index: dict[str, Any]
     if previous is not None:
         index = {"stats": previous.stats, "written_ns": previous.loaded_ns, "fresh": previous.fresh,
@@ -601,7 +606,7 @@ def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: in
     batches = _batches(cold, workers, shelf)
     out = []
     if workers <= 1:
-        pace = _fewer_collections() if len(cold) >= PARALLEL_FROM else None
+        pace = fewer_collections() if len(cold) >= PARALLEL_FROM else None
         try:
             for batch in batches:
                 out.extend(_work_on(batch, setting))
