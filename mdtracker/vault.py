@@ -20,7 +20,7 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
 
 from mdtracker import __version__
 from mdtracker import config as config_mod
@@ -230,7 +230,7 @@ class Vault:
     fresh: dict | None = None  # the state (stats, today, templates) in which a run last found every region
     # fresh but in the notes it lists as "stale": rel → what check found out of date, or None for a note that
     # failed (broken, unreadable, in conflict)
-    cached: Callable[[], dict[str, Note]] = lambda: {}
+    cached: Callable[[], Iterable[dict[str, Note]]] = lambda: ()  # the cache's notes, shard by shard
     loaded_ns: int = 0  # when the notes' stats were taken
     wide: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions on the day or vault
     jobs: int | None = None
@@ -240,7 +240,7 @@ class Vault:
     @property
     def notes(self) -> dict[str, Note]:
         if self._notes is None:
-            cached = self.cached()
+            cached = {rel: note for shard in self.cached() for rel, note in shard.items()}
             notes: dict[str, Note | None] = {}
             for rel in self.stats:
                 note = self.parsed.get(rel)
@@ -264,7 +264,8 @@ class Vault:
         from mdtracker.parse import parse
 
         if only is None:  # the notes this run parsed know what they need: the cache is read only for the others
-            candidates = [self.parsed.get(rel) or self.notes[rel] for rel in self.stats]
+            known = self._notes if self._notes is not None else self._without_summaries()
+            candidates = [self.parsed.get(rel) or known.get(rel) or self.notes[rel] for rel in self.stats]
         else:
             wide = self.wide_scopes()
             candidates = [self.parsed[rel] if rel in self.parsed
@@ -292,6 +293,12 @@ class Vault:
             docs.append(doc)
         return docs
 
+    def _without_summaries(self) -> dict[str, Note]:
+        """The cached notes without their summaries, read shard by shard: all that planning every note again
+        needs to know of them (which may be rewritten, and what their regions need), in a fraction of the
+        memory. (The notes of a lost shard are missing: `notes` parses them again.)"""
+        return {rel: replace(note, summary=None) for shard in self.cached() for rel, note in shard.items()}
+
     def _parse_again(self, setting: Setting, rels: list[str]) -> None:
         """Parse these notes again (and transform them, with `setting.today`), on every core when there are
         many; as in a cold run, the cache's shards of the notes are written where they are parsed, and their
@@ -302,7 +309,7 @@ class Vault:
                            None, shelf)
         if any(note.stored for note in again):  # their summaries are in the shards now: read them from there
             root = self.root
-            self.cached, self._notes = (lambda: _read_shards(root, key)), None
+            self.cached, self._notes = (lambda: _shards(root, key)), None
         for note in again:
             self._take(note)
 
@@ -460,11 +467,10 @@ def _read_shard(folder: Path, n: int, key: tuple[object, ...]) -> dict[str, Note
         return {}
 
 
-def _read_shards(root: Path, key: tuple[object, ...]) -> dict[str, Note]:
-    notes: dict[str, Note] = {}
+def _shards(root: Path, key: tuple[object, ...]) -> Iterator[dict[str, Note]]:
+    """The cache's notes, one shard after the other."""
     for n in range(SHARDS):
-        notes.update(_read_shard(root / CACHE_DIR, n, key))
-    return notes
+        yield _read_shard(root / CACHE_DIR, n, key)
 
 
 def _cacheable(note: Note) -> Note:
@@ -576,11 +582,11 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
     changed = set(parsed) | (set(known) - set(stats))
     if previous is not None:
         earlier = previous.notes
-        cached: Callable[[], dict[str, Note]] = lambda: earlier
+        cached: Callable[[], Iterable[dict[str, Note]]] = lambda: (earlier,)
     elif known or any(note.stored for note in parsed.values()):
-        cached = lambda: _read_shards(root, key)
+        cached = lambda: _shards(root, key)
     else:
-        cached = lambda: {}
+        cached = lambda: ()
     return Vault(root, config, stats, setting, parsed, changed, fresh=index.get("fresh"), cached=cached,
                  loaded_ns=loaded_ns, wide=index.get("wide", {}), jobs=jobs, store=shelf is not None)
 

@@ -220,3 +220,15 @@ def test_after_a_sync_that_met_an_error_only_the_failed_and_the_changed_notes_ar
     assert capsys.readouterr().out == "updated broken.md: region progress (line 3)\n"
     assert run(["sync", *TODAY, str(tmp_path)]) == 0
     assert capsys.readouterr().out == "Every region is up to date.\n"
+
+
+def test_a_sync_after_a_report_plans_every_note_from_the_cache_even_with_a_shard_lost(tmp_path, capsys):
+    generate.generate(tmp_path, 150, seed=5)
+    (tmp_path / "all.md").write_text('<!-- mdtracker:begin progress scope="area-" -->\n<!-- mdtracker:end progress -->\n')
+    baseline = _report(tmp_path, capsys, "--no-cache")
+    assert _report(tmp_path, capsys, "--jobs", "2") == baseline  # caches every note, but no fresh stamp
+    sorted((tmp_path / ".mdtracker").glob("notes-*.pickle"))[3].unlink()
+    assert run(["sync", *TODAY, "--jobs", "2", str(tmp_path)]) == 0  # every note planned again
+    assert capsys.readouterr().out.count("updated ") == 151
+    assert run(["check", *TODAY, "--no-cache", str(tmp_path)]) == 0
+    assert _report(tmp_path, capsys) == _report(tmp_path, capsys, "--no-cache")
