@@ -22,7 +22,7 @@ from mdtracker.analyze import Analysis
 from mdtracker.counts import Counts, percent
 from mdtracker.model import Document
 from mdtracker.regions import Region
-from mdtracker.vault import SUFFIX, VAULT_TEMPLATES
+from mdtracker.vault import SUFFIX, VAULT_TEMPLATES, own_templates
 
 
 def builtin_folder() -> Path:
@@ -85,12 +85,13 @@ def number(value: float | None) -> str:
 
 
 @functools.lru_cache(maxsize=8)
-def _environment(root: Path, has_own: bool) -> SandboxedEnvironment:
-    """The sandboxed Jinja2 environment of a vault (its own templates first), made once per process."""
+def _environment(root: Path, own: frozenset[str]) -> SandboxedEnvironment:
+    """The sandboxed Jinja2 environment of a vault with these own templates (looked up first), made once per
+    process for each set of names: Jinja2 reloads a template whose file changed, but would go on serving a
+    built-in one that a template of the vault's own now stands in for (as `watch` runs)."""
     loaders: list[jinja2.BaseLoader] = []
-    own = root / VAULT_TEMPLATES
-    if has_own:
-        loaders.append(jinja2.FileSystemLoader(own))
+    if own:
+        loaders.append(jinja2.FileSystemLoader(root / VAULT_TEMPLATES))
     loaders.append(jinja2.FileSystemLoader(builtin_folder()))
     env = SandboxedEnvironment(
         loader=jinja2.ChoiceLoader(loaders), autoescape=False, keep_trailing_newline=False,
@@ -110,7 +111,7 @@ class Renderer:
     analysis: Analysis
 
     def __post_init__(self) -> None:
-        self.env = _environment(self.root, (self.root / VAULT_TEMPLATES).is_dir())
+        self.env = _environment(self.root, own_templates(self.root))
         self.files = {f.path: f for f in self.analysis.files}
 
     def counts(self, scope: str | None = None) -> Counts:

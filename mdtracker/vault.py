@@ -346,17 +346,18 @@ class Vault:
 
     def to_replan(self, today: object) -> set[str] | None:
         """The notes whose regions may have changed since the last stamp (`mark_fresh`): the notes that
-        changed, those it left stale or failed on, those with regions on the whole vault (when any note
-        changed) or on the day (when the day did); None for every note (no stamp, or the vault's own
-        templates changed)."""
+        changed, those it left stale or failed on, those with regions on the whole vault (when any note or
+        the vault's own templates changed) or on the day (when the day did); None for every note (no stamp,
+        or a template of the vault's own was added or removed: it may stand in for a built-in one)."""
         f = self.fresh
-        if f is None or f["templates"] != self.templates_state():
+        templates = self.templates_state()
+        if f is None or (f["templates"] != templates and _names(f["templates"]) != _names(templates)):
             return None
         old, new = f["stats"], self.stats
         changed = {rel for rel in new if old.get(rel) != new[rel]}
         wide = set()
-        if changed or set(old) - set(new):
-            wide.add("vault")
+        if changed or set(old) - set(new) or f["templates"] != templates:
+            wide.add("vault")  # (a region on the vault's own templates is one on the vault: see `render.scope_of`)
         if f["today"] != str(today):
             wide |= {"vault", "day"}
         stale = {rel for rel in f.get("stale", ()) if rel in new}
@@ -409,6 +410,11 @@ class Vault:
         templates = self.root / VAULT_TEMPLATES
         return sorted((p.name, p.stat().st_mtime_ns) for p in templates.glob("*.j2")) if templates.is_dir() else []
 
+
+
+def _names(templates: list[tuple[str, int]]) -> set[str]:
+    """The names of the templates in a `templates_state`."""
+    return {name[: -len(SUFFIX)] for name, _ in templates if name.endswith(SUFFIX)}
 
 
 def open_root(path: Path) -> Path:

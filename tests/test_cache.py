@@ -232,3 +232,24 @@ def test_a_sync_after_a_report_plans_every_note_from_the_cache_even_with_a_shard
     assert capsys.readouterr().out.count("updated ") == 151
     assert run(["check", *TODAY, "--no-cache", str(tmp_path)]) == 0
     assert _report(tmp_path, capsys) == _report(tmp_path, capsys, "--no-cache")
+
+
+def test_editing_the_vaults_own_template_plans_again_only_the_regions_on_the_vault(tmp_path, capsys, monkeypatch):
+    for i in range(130):
+        (tmp_path / f"n{i:03}.md").write_text(f"# Note {i} [/]\n- [x] a\n- [ ] b\n")
+    (tmp_path / "n000.md").write_text("# Note 0\n- [x] a\n\n<!-- mdtracker:begin progress -->\n<!-- mdtracker:end progress -->\n")
+    (tmp_path / "templates").mkdir()
+    template = tmp_path / "templates" / "mine.md.j2"
+    template.write_text("{{ vault.counts.total }} tasks\n")
+    (tmp_path / "dash.md").write_text("# Dash\n\n<!-- mdtracker:begin mine -->\n<!-- mdtracker:end mine -->\n")
+    assert run(["sync", *TODAY, "--jobs", "1", str(tmp_path)]) == 0
+    capsys.readouterr()
+    parsed = _count_parses(monkeypatch)
+    template.write_text("{{ vault.counts.done }} done\n")
+    assert run(["sync", *TODAY, "--jobs", "1", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "updated dash.md: region mine (line 3)\n" and parsed == []
+    assert "\n130 done\n" in (tmp_path / "dash.md").read_text()
+    (tmp_path / "templates" / "progress.md.j2").write_text("mine\n")  # stands in for the built-in: all planned again
+    assert run(["sync", *TODAY, "--jobs", "1", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "updated n000.md: region progress (line 4)\n" and len(parsed) == 130
+    assert run(["check", *TODAY, "--no-cache", str(tmp_path)]) == 0

@@ -157,6 +157,8 @@ def test_cookies_that_nothing_else_reads_change_nothing_else_when_rewritten(text
 
 SLOTS = ["a.md", "b.md", "plans/c.md", "plans/d.md"]
 BROKEN = b"\n<!-- mdtracker:begin progress -->\nno end\n"
+MINE = b"\n<!-- mdtracker:begin mine -->\n<!-- mdtracker:end mine -->\n"  # a region on the vault's own template
+TEMPLATES = ["{{ vault.counts.total }} tasks\n", "{{ vault.counts.done }} done on {{ today }}\n", "{{ oops(\n", None]
 
 
 class CachedAgreesWithUncached(RuleBasedStateMachine):
@@ -192,11 +194,22 @@ class CachedAgreesWithUncached(RuleBasedStateMachine):
     def _files(vault: Path) -> dict[str, bytes]:
         return {p.relative_to(vault).as_posix(): p.read_bytes() for p in vault.rglob("*.md")}
 
-    @rule(slot=st.sampled_from(SLOTS), raw=notes(), broken=st.booleans())
-    def write(self, slot: str, raw: bytes, broken: bool) -> None:
+    @rule(slot=st.sampled_from(SLOTS), raw=notes(), broken=st.booleans(), mine=st.booleans())
+    def write(self, slot: str, raw: bytes, broken: bool, mine: bool) -> None:
         for vault in (self.cached, self.uncached):
             (vault / slot).parent.mkdir(parents=True, exist_ok=True)
-            (vault / slot).write_bytes(raw + BROKEN if broken else raw)
+            (vault / slot).write_bytes(raw + (BROKEN if broken else b"") + (MINE if mine else b""))
+
+    @rule(name=st.sampled_from(["mine", "progress"]), body=st.sampled_from(TEMPLATES))
+    def template(self, name: str, body: str | None) -> None:
+        """The vault's own templates: edited, added (`progress` stands in for the built-in one), removed."""
+        for vault in (self.cached, self.uncached):
+            path = vault / "templates" / f"{name}.md.j2"
+            path.parent.mkdir(exist_ok=True)
+            if body is None:
+                path.unlink(missing_ok=True)
+            else:
+                path.write_text(body)
 
     @rule(slot=st.sampled_from(SLOTS))
     def delete(self, slot: str) -> None:
