@@ -109,9 +109,10 @@ class Renderer:
 
     root: Path
     analysis: Analysis
+    own: frozenset[str] | None = None  # the vault's own templates, when the caller knows them
 
     def __post_init__(self) -> None:
-        self.env = _environment(self.root, own_templates(self.root))
+        self.env = _environment(self.root, own_templates(self.root) if self.own is None else self.own)
         self.files = {f.path: f for f in self.analysis.files}
 
     def counts(self, scope: str | None = None) -> Counts:

@@ -104,7 +104,8 @@ def preplan(text: NoteText, doc: Document, summary: FileSummary | None, setting:
     from mdtracker.analyze import combine
 
     assert setting.today is not None and summary is not None
-    renderer = Renderer(setting.root, combine([summary], setting.config, setting.today)) if doc.regions else None
+    renderer = Renderer(setting.root, combine([summary], setting.config, setting.today), setting.own) \
+        if doc.regions else None
     try:
         new_text, changes = transform(text, doc, renderer, setting.config)
     except RenderError:
