@@ -22,7 +22,7 @@ from mdtracker.analyze import Analysis
 from mdtracker.counts import Counts, percent
 from mdtracker.model import Document
 from mdtracker.regions import Region
-from mdtracker.vault import SUFFIX, VAULT_TEMPLATES, own_templates
+from mdtracker.vault import SUFFIX, VAULT_TEMPLATES
 
 
 def builtin_folder() -> Path:
@@ -109,10 +109,10 @@ class Renderer:
 
     root: Path
     analysis: Analysis
-    own: frozenset[str] | None = None  # the vault's own templates, when the caller knows them
+    own: frozenset[str]  # the names of the vault's own templates (`vault.own_templates`)
 
     def __post_init__(self) -> None:
-        self.env = _environment(self.root, own_templates(self.root) if self.own is None else self.own)
+        self.env = _environment(self.root, self.own)
         self.files = {f.path: f for f in self.analysis.files}
 
     def counts(self, scope: str | None = None) -> Counts:

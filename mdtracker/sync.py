@@ -92,7 +92,8 @@ def plan(vault: Vault, analysis: Callable[[], Analysis], only: set[str] | None =
     where the note was parsed if it could be (see `preplan`), else here. The vault's analysis is asked for
     only if a note needs it."""
     docs = [doc for doc in vault.rewritable(only) if doc.managed or doc.marker_error]
-    renderer = Renderer(vault.root, analysis()) if any(d.managed and not d.marker_error for d in docs) else None
+    renderer = Renderer(vault.root, analysis(), vault.setting.own) \
+        if any(d.managed and not d.marker_error for d in docs) else None
     found = [outcome(vault, doc, renderer) for doc in docs]
     found += [n.outcome for rel, n in vault.parsed.items() if n.outcome is not None and (only is None or rel in only)]
     return sorted(found, key=lambda o: o.path)

@@ -180,15 +180,13 @@ def _init_worker(setting: Setting) -> None:
     fewer_collections()
 
 
-def fewer_collections() -> tuple[int, int, int]:
+def fewer_collections() -> None:
     """Parsing, and reading the cache's summaries, allocate many small objects, with hardly a reference cycle
     among them; the cyclic garbage collector's default pace costs a bulk parse about a fifth of its time, and
     a report of 10,000 notes from the cache a third. So collect less often (as mypy does), and never walk the
-    objects that exist before. The command line sets it for every command; returns the old pace."""
-    pace = gc.get_threshold()
+    objects that exist before. Set for every command by the command line, and in every worker."""
     gc.freeze()
     gc.set_threshold(100_000, 50, 100)
-    return pace
 
 
 @dataclass(frozen=True)
@@ -617,16 +615,10 @@ def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: in
     workers = min(jobs or os.cpu_count() or 1, max(1, len(cold) // PARALLEL_FROM))
     batches = _batches(cold, workers, shelf)
     out = []
-    if workers <= 1:
-        pace = fewer_collections() if len(cold) >= PARALLEL_FROM else None
-        try:
-            for batch in batches:
-                out.extend(_work_on(batch, setting))
-                tick(len(batch.notes))
-        finally:
-            if pace is not None:
-                gc.set_threshold(*pace)
-                gc.unfreeze()
+    if workers <= 1:  # (the command line has set the garbage collector's pace: see `fewer_collections`)
+        for batch in batches:
+            out.extend(_work_on(batch, setting))
+            tick(len(batch.notes))
         return out
     # imported once, before the workers fork, for all of them
     import mdtracker.parse  # noqa: F401
