@@ -4,7 +4,8 @@ For each vault size it generates a synthetic vault (bench/generate.py) and measu
 `mdtracker` process (interpreter start included): cold sync (no cache), warm sync with nothing changed, warm
 sync after one note changed, check, warm sync with one broken note (an unclosed region, which every sync
 reports), report --json, a cold sync on one core, and the first sync of the vault as generated (it rewrites
-every note's stale cookies) with the sync after it, each the median of `--repeat` runs. Wall time, CPU time (user + system, all processes) and peak memory (the largest process).
+every note's stale cookies) with the sync after it, each the median of `--repeat` runs. Wall time, CPU
+time (user + system, all processes) and peak memory (the largest process).
 Beside them, the floors measured in the same run on the same files, as many times (medians): reading every
 file, and markdown-it-py's parse of every file as mdtracker configures it (block level), on one core and on
 all cores. Prints the ratios. Then the edit-to-region latency of `mdtracker watch` on a 1,000-note vault
