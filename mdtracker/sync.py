@@ -116,7 +116,7 @@ def preplan(text: NoteText, doc: Document, summary: FileSummary | None, setting:
     return Outcome(doc.path, text, new_text, tuple(changes))
 
 
-REFRESH_AT_MOST = 64  # rewritten notes parsed again at once; more are left for the next run
+REFRESH_AT_MOST = 64  # notes rewritten here that are parsed again from their texts here; more go to the workers
 
 
 @dataclass
@@ -164,7 +164,8 @@ def apply(vault: Vault, today: dt.date, incremental: bool = True) -> Applied:
     if len(here) <= REFRESH_AT_MOST:
         for o, stat in here:
             vault.refresh(o.path, o.new_text or "", o.new_raw or b"", stat)
-        vault.mark_fresh(today, {e.path: None for e in errors})  # what was written is fresh: sync is idempotent
-    else:  # many notes rewritten here: the next run parses them again, on every core
-        vault.forget(o.path for o, _ in here)
+        edited: dict[str, None] = {}
+    else:  # many notes rewritten here (regions on the vault or the day): parsed again on every core
+        edited = vault.reread({o.path: (stat, digest(o.new_raw or b"")) for o, stat in here})
+    vault.mark_fresh(today, {e.path: None for e in errors} | edited)  # what was written is fresh: sync is idempotent
     return Applied(written, errors)

@@ -20,7 +20,7 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, TypeVar
 
 from mdtracker import __version__
 from mdtracker import config as config_mod
@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # the parser and the analysis are imported only when a note h
 SKIPPED_FOLDERS = frozenset({".git", ".obsidian", ".mdtracker", "node_modules"})
 CACHE_DIR = ".mdtracker"
 CACHE_FILE = "index.pickle"
-CACHE_FORMAT = 7  # raise it whenever a type the cache pickles changes
+CACHE_FORMAT = 8  # raise it whenever a type the cache pickles changes
 _T = TypeVar("_T")
 RACY_NS = 2_000_000_000  # a note modified this close to the cache's writing is checked by its content hash
 PARALLEL_FROM = 64  # fewer cold notes than this are parsed in this process
@@ -84,6 +84,7 @@ class Note:
     digest: str = ""
     summary: FileSummary | None = None
     scopes: frozenset[str] = frozenset()  # what its regions and cookies depend on: file, day, vault
+    names: frozenset[str] = frozenset()  # its regions' names: the templates they render
     rewritable: bool = False  # sync or lint --fix may rewrite it (regions, cookies, bad markers, mojibake)
     document: Document | None = None
     error: NoteError | None = None
@@ -116,8 +117,8 @@ def note_from(doc: Document, size: int, mtime_ns: int, setting: Setting, text: N
 
     keep = _rewritable(doc)
     scopes = frozenset({scope_of(r, setting.own) for r in doc.regions} | ({"file"} if doc.cookies else set()))
-    note = Note(doc.path, size, mtime_ns, doc.digest, summarize(doc, setting.config), scopes, keep,
-                doc if keep and setting.documents else None)
+    note = Note(doc.path, size, mtime_ns, doc.digest, summarize(doc, setting.config), scopes,
+                frozenset(r.name for r in doc.regions), keep, doc if keep and setting.documents else None)
     if setting.today is not None and text is not None and keep and scopes <= {"file"} and not doc.marker_error:
         from mdtracker.sync import preplan
 
@@ -231,6 +232,7 @@ class Vault:
     cached: Callable[[], Iterable[dict[str, Note]]] = lambda: ()  # the cache's notes, shard by shard
     loaded_ns: int = 0  # when the notes' stats were taken
     wide: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions on the day or vault
+    named: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions: their names
     jobs: int | None = None
     store: bool = False  # notes parsed again go to the cache's shards where they are parsed (cache on, not watch)
     _notes: dict[str, Note] | None = None
@@ -273,8 +275,11 @@ class Vault:
         candidates = [n for n in candidates if n.rewritable and n.outcome is None]
         if self.setting.today is not None:
             # a note whose regions need nothing but itself is parsed again and transformed right there, on every
-            # core when there are many, as in a cold run (the notes a check left stale, a vault whose stamp is gone)
-            again = {n.rel for n in candidates if n.document is None and n.scopes <= {"file"}}
+            # core when there are many, as in a cold run (the notes a check left stale, a vault whose stamp is
+            # gone); so are those with regions on the vault or the day when there are enough for the workers
+            unparsed = [n for n in candidates if n.document is None]
+            wider = {n.rel for n in unparsed if not n.scopes <= {"file"}}
+            again = {n.rel for n in unparsed if n.rel not in wider} | (wider if len(wider) >= 2 * PARALLEL_FROM else set())
             self._parse_again(self.setting, sorted(again))
             candidates = [self.parsed[c.rel] if c.rel in again else c for c in candidates]
             candidates = [c for c in candidates if c.rewritable and c.outcome is None]
@@ -326,15 +331,14 @@ class Vault:
         if self._notes is not None:
             self._notes[note.rel] = note
 
-    def forget(self, rels: Iterable[str]) -> None:
-        """Notes rewritten by this run and not parsed again: the cache leaves them out."""
-        for rel in rels:
-            self.stats.pop(rel, None)
-            self.parsed.pop(rel, None)
-            if self._notes is not None:
-                self._notes.pop(rel, None)
-            self.changed.add(rel)
-        self.fresh = None
+    def reread(self, written: dict[str, tuple[os.stat_result, str]]) -> dict[str, None]:
+        """Notes this run rewrote (with the stat and digest of what it wrote), too many to parse here: parsed
+        again from disk, on every core. Those that are no longer what was written (edited in the meantime)
+        are returned: they are not known fresh."""
+        for rel, (stat, _) in written.items():
+            self.stats[rel] = (stat.st_size, stat.st_mtime_ns, "")
+        self._parse_again(replace(self.setting, today=None, documents=False), sorted(written))
+        return {rel: None for rel, (_, wrote) in written.items() if self.stats[rel][2] != wrote}
 
     def is_fresh(self, today: object) -> bool:
         """Nothing changed since a run found every region fresh."""
@@ -345,29 +349,42 @@ class Vault:
     def to_replan(self, today: object) -> set[str] | None:
         """The notes whose regions may have changed since the last stamp (`mark_fresh`): the notes that
         changed, those it left stale or failed on, those with regions on the whole vault (when any note or
-        the vault's own templates changed) or on the day (when the day did); None for every note (no stamp,
-        or a template of the vault's own was added or removed: it may stand in for a built-in one)."""
+        the vault's own templates changed) or on the day (when the day did), and those with a region named
+        like a template of the vault's own that was added or removed (it stands in for a built-in one, or
+        stood in); None for every note (no stamp)."""
         f = self.fresh
-        templates = self.templates_state()
-        if f is None or (f["templates"] != templates and _names(f["templates"]) != _names(templates)):
+        if f is None:
             return None
         old, new = f["stats"], self.stats
         changed = {rel for rel in new if old.get(rel) != new[rel]}
+        templates = self.templates_state()
         wide = set()
         if changed or set(old) - set(new) or f["templates"] != templates:
             wide.add("vault")  # (a region on the vault's own templates is one on the vault: see `render.scope_of`)
         if f["today"] != str(today):
             wide |= {"vault", "day"}
         stale = {rel for rel in f.get("stale", ()) if rel in new}
-        return changed | stale | {rel for rel, scopes in self.wide_scopes().items() if scopes & wide}
+        added_or_removed = _names(f["templates"]) ^ _names(templates)  # (a built-in template includes no other)
+        named = {rel for rel, names in self.region_names().items() if names & added_or_removed}
+        return changed | stale | named | {rel for rel, scopes in self.wide_scopes().items() if scopes & wide}
 
     def wide_scopes(self) -> dict[str, frozenset[str]]:
         """The notes with regions on the day or the whole vault (kept in the cache's index)."""
-        scopes = {rel: s for rel, s in self.wide.items() if rel in self.stats and rel not in self.parsed}
-        scopes.update({rel: n.scopes - {"file"} for rel, n in self.parsed.items() if n.scopes - {"file"}})
-        return scopes
+        return self._indexed(self.wide, lambda note: note.scopes - {"file"})
 
-    def mark_fresh(self, today: object, stale: dict[str, tuple[Change, ...] | None] | None = None) -> None:
+    def region_names(self) -> dict[str, frozenset[str]]:
+        """The notes with regions, and their names (kept in the cache's index)."""
+        return self._indexed(self.named, lambda note: note.names)
+
+    def _indexed(self, index: dict[str, frozenset[str]], of: Callable[[Note], frozenset[str]]
+                 ) -> dict[str, frozenset[str]]:
+        """What the cache's index says of the notes, for those not parsed in this run; for those parsed, what
+        they say (notes of which it is empty are left out)."""
+        known = {rel: value for rel, value in index.items() if rel in self.stats and rel not in self.parsed}
+        known.update((rel, value) for rel, note in self.parsed.items() if (value := of(note)))
+        return known
+
+    def mark_fresh(self, today: object, stale: Mapping[str, tuple[Change, ...] | None] | None = None) -> None:
         """Every region of every note is fresh on `today`, but in the `stale` notes (with what is out of date
         in each, None for one that failed)."""
         self.fresh = {"stats": dict(self.stats), "today": str(today), "templates": self.templates_state(),
@@ -522,7 +539,8 @@ def save(vault: Vault) -> None:
         stats = {rel: stat for rel, stat in vault.stats.items()
                  if not (rel in vault.parsed and vault.parsed[rel].error)}
         _write(folder / CACHE_FILE, {"key": key, "written_ns": time.time_ns(), "fresh": vault.fresh,
-                                     "stats": stats, "wide": vault.wide_scopes()})
+                                     "stats": stats, "wide": vault.wide_scopes(),
+                                     "named": vault.region_names()})
     except OSError:
         pass  # a read-only vault simply has no cache
 
@@ -554,7 +572,7 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
     index: dict[str, Any]
     if previous is not None:
         index = {"stats": previous.stats, "written_ns": previous.loaded_ns, "fresh": previous.fresh,
-                 "wide": previous.wide_scopes()}
+                 "wide": previous.wide_scopes(), "named": previous.region_names()}
     else:
         index = _read_index(root, config) if cache else {}
     known: dict[str, tuple[int, int, str]] = index.get("stats", {})
@@ -592,7 +610,8 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
     else:
         cached = lambda: ()
     return Vault(root, config, stats, setting, parsed, changed, fresh=index.get("fresh"), cached=cached,
-                 loaded_ns=loaded_ns, wide=index.get("wide", {}), jobs=jobs, store=shelf is not None)
+                 loaded_ns=loaded_ns, wide=index.get("wide", {}), named=index.get("named", {}), jobs=jobs,
+                 store=shelf is not None)
 
 
 def _digest_of(path: str) -> str:

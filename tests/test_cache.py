@@ -234,7 +234,8 @@ def test_a_sync_after_a_report_plans_every_note_from_the_cache_even_with_a_shard
     assert _report(tmp_path, capsys) == _report(tmp_path, capsys, "--no-cache")
 
 
-def test_editing_the_vaults_own_template_plans_again_only_the_regions_on_the_vault(tmp_path, capsys, monkeypatch):
+def test_editing_adding_or_removing_the_vaults_own_templates_plans_again_only_the_regions_they_reach(
+        tmp_path, capsys, monkeypatch):
     for i in range(130):
         (tmp_path / f"n{i:03}.md").write_text(f"# Note {i} [/]\n- [x] a\n- [ ] b\n")
     (tmp_path / "n000.md").write_text("# Note 0\n- [x] a\n\n<!-- mdtracker:begin progress -->\n<!-- mdtracker:end progress -->\n")
@@ -249,7 +250,55 @@ def test_editing_the_vaults_own_template_plans_again_only_the_regions_on_the_vau
     assert run(["sync", *TODAY, "--jobs", "1", str(tmp_path)]) == 0
     assert capsys.readouterr().out == "updated dash.md: region mine (line 3)\n" and parsed == []
     assert "\n130 done\n" in (tmp_path / "dash.md").read_text()
-    (tmp_path / "templates" / "progress.md.j2").write_text("mine\n")  # stands in for the built-in: all planned again
+    (tmp_path / "templates" / "other.md.j2").write_text("mine\n")  # no region is named so
     assert run(["sync", *TODAY, "--jobs", "1", str(tmp_path)]) == 0
-    assert capsys.readouterr().out == "updated n000.md: region progress (line 4)\n" and len(parsed) == 130
+    assert capsys.readouterr().out == "Every region is up to date.\n" and parsed == []
+    progress = tmp_path / "templates" / "progress.md.j2"
+    progress.write_text("mine\n")  # stands in for the built-in one: the note with a progress region is planned again
+    assert run(["sync", *TODAY, "--jobs", "1", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "updated n000.md: region progress (line 4)\n" and parsed == ["n000.md"]
+    assert "-->\n\nmine\n\n<!--" in (tmp_path / "n000.md").read_text()
     assert run(["check", *TODAY, "--no-cache", str(tmp_path)]) == 0
+    progress.unlink()  # the built-in one is back (the region was on the vault's own template: it is planned here)
+    parsed.clear()
+    assert run(["sync", *TODAY, "--jobs", "1", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "updated n000.md: region progress (line 4)\n" and parsed == []
+    assert "-->\n\nmine\n\n<!--" not in (tmp_path / "n000.md").read_text()
+    assert run(["check", *TODAY, "--no-cache", str(tmp_path)]) == 0
+
+
+def test_many_notes_rewritten_for_regions_on_the_vault_are_parsed_again_and_the_next_sync_is_warm(
+        tmp_path, capsys, monkeypatch):
+    overdue = "\n<!-- mdtracker:begin overdue -->\n<!-- mdtracker:end overdue -->\n"
+    for i in range(70):  # more than sync parses again from the texts it wrote
+        (tmp_path / f"n{i:03}.md").write_text(f"# Note {i}\n- [ ] task {i} 📅 2025-11-{1 + i % 20:02}\n{overdue}")
+    parsed = _count_parses(monkeypatch)
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert capsys.readouterr().out.count("updated ") == 70
+    assert sorted(parsed) == sorted(2 * [f"n{i:03}.md" for i in range(70)])  # read, then read again as written
+    parsed.clear()
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "Every region is up to date.\n" and parsed == []
+    assert run(["check", *TODAY, "--no-cache", str(tmp_path)]) == 0
+    assert _report(tmp_path, capsys) == _report(tmp_path, capsys, "--no-cache")
+    (tmp_path / "n005.md").write_text("# Note 5\n- [x] done\n")  # one note changed: every region on the vault
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert capsys.readouterr().out.count("updated ") == 69
+    assert run(["check", *TODAY, "--no-cache", str(tmp_path)]) == 0
+
+
+def test_a_new_day_rewrites_many_regions_on_the_day_and_the_sync_after_is_warm(tmp_path, capsys, monkeypatch):
+    for i in range(130):  # enough to share among workers
+        (tmp_path / f"n{i:03}.md").write_text(
+            f"# Note {i}\n- [x] a\n\nChecked: <!-- mdtracker:begin last-updated --><!-- mdtracker:end last-updated -->\n")
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    capsys.readouterr()
+    parsed = _count_parses(monkeypatch)
+    assert run(["sync", "--today", "2025-11-23", "--jobs", "1", str(tmp_path)]) == 0
+    assert capsys.readouterr().out.count("\nupdated ") == 129
+    assert sorted(parsed) == sorted(2 * [f"n{i:03}.md" for i in range(130)])  # read as a cold run would, and as written
+    assert (tmp_path / "n042.md").read_text().endswith("-->2025-11-23<!-- mdtracker:end last-updated -->\n")
+    parsed.clear()
+    assert run(["sync", "--today", "2025-11-23", str(tmp_path)]) == 0
+    assert capsys.readouterr().out == "Every region is up to date.\n" and parsed == []
+    assert _report(tmp_path, capsys) == _report(tmp_path, capsys, "--no-cache")

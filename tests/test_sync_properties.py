@@ -157,7 +157,8 @@ def test_cookies_that_nothing_else_reads_change_nothing_else_when_rewritten(text
 
 SLOTS = ["a.md", "b.md", "plans/c.md", "plans/d.md"]
 BROKEN = b"\n<!-- mdtracker:begin progress -->\nno end\n"
-MINE = b"\n<!-- mdtracker:begin mine -->\n<!-- mdtracker:end mine -->\n"  # a region on the vault's own template
+OWN = ["mine", "progress", "headings", "last-updated"]  # names of templates the vault's own may have (and regions)
+UNUSED = "other"  # a template of the vault's own that no region names
 TEMPLATES = ["{{ vault.counts.total }} tasks\n", "{{ vault.counts.done }} done on {{ today }}\n", "{{ oops(\n", None]
 
 
@@ -194,15 +195,19 @@ class CachedAgreesWithUncached(RuleBasedStateMachine):
     def _files(vault: Path) -> dict[str, bytes]:
         return {p.relative_to(vault).as_posix(): p.read_bytes() for p in vault.rglob("*.md")}
 
-    @rule(slot=st.sampled_from(SLOTS), raw=notes(), broken=st.booleans(), mine=st.booleans())
-    def write(self, slot: str, raw: bytes, broken: bool, mine: bool) -> None:
+    @rule(slot=st.sampled_from(SLOTS), raw=notes(), broken=st.booleans(), region=st.sampled_from([None, *OWN]))
+    def write(self, slot: str, raw: bytes, broken: bool, region: str | None) -> None:
+        """A note, sometimes with a broken region, and sometimes ending with a region named like a template
+        of the vault's own (`mine` is only ever one of those; the others may stand in for built-in ones)."""
+        end = f"\n<!-- mdtracker:begin {region} -->\n<!-- mdtracker:end {region} -->\n".encode() if region else b""
         for vault in (self.cached, self.uncached):
             (vault / slot).parent.mkdir(parents=True, exist_ok=True)
-            (vault / slot).write_bytes(raw + (BROKEN if broken else b"") + (MINE if mine else b""))
+            (vault / slot).write_bytes(raw + (BROKEN if broken else b"") + end)
 
-    @rule(name=st.sampled_from(["mine", "progress"]), body=st.sampled_from(TEMPLATES))
+    @rule(name=st.sampled_from([*OWN, UNUSED]), body=st.sampled_from(TEMPLATES))
     def template(self, name: str, body: str | None) -> None:
-        """The vault's own templates: edited, added (`progress` stands in for the built-in one), removed."""
+        """The vault's own templates: edited, added (`progress`, `headings` and `last-updated` stand in for
+        built-in ones; no region is named `other`), removed."""
         for vault in (self.cached, self.uncached):
             path = vault / "templates" / f"{name}.md.j2"
             path.parent.mkdir(exist_ok=True)
