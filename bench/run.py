@@ -3,8 +3,10 @@
 For each vault size it generates a synthetic vault (bench/generate.py) and measures, each as a fresh
 `mdtracker` process (interpreter start included): cold sync (no cache), warm sync with nothing changed, warm
 sync after one note changed, check, warm sync with one broken note (an unclosed region, which every sync
-reports), report --json, a cold sync on one core, and the first sync of the vault as generated (it rewrites
-every note's stale cookies) with the sync after it, each the median of `--repeat` runs. Wall time, CPU
+reports), warm sync after one note changed in a vault with a dashboard (regions on the whole vault),
+report --json, a cold sync on one core, the first sync of the vault as generated (it rewrites every note's
+stale cookies) with the sync after it, and a sync on a new day when 5 % of the notes show the day of their
+last sync (a `last-updated` region) with the sync after it, each the median of `--repeat` runs. Wall time, CPU
 time (user + system, all processes) and peak memory (the largest process).
 Beside them, the floors measured in the same run on the same files, as many times (medians): reading every
 file, and markdown-it-py's parse of every file as mdtracker configures it (block level), on one core and on
@@ -117,10 +119,32 @@ def bench(files: int, seed: int, repeat: int) -> None:
         rows.append(("warm sync, one note broken",
                      _median([measure([*MDTRACKER, "sync", str(folder)], folder) for _ in range(repeat)])))
         broken.unlink()
+        dashboard = folder / "dashboard.md"  # regions on the whole vault: a change to any note renders them again
+        dashboard.write_text("# Dashboard\n\n<!-- mdtracker:begin readiness -->\n<!-- mdtracker:end readiness -->\n\n"
+                             "<!-- mdtracker:begin quick-stats -->\n<!-- mdtracker:end quick-stats -->\n", "utf-8")
+        measure([*MDTRACKER, "sync", str(folder)], folder)
+        changed = []
+        for n in range(repeat):
+            note = notes[(n * 7919 + 1) % len(notes)]
+            note.write_text(re.sub(r"^(\s*)- \[ \]", r"\1- [x]", note.read_text("utf-8"), count=1, flags=re.M), "utf-8")
+            changed.append(measure([*MDTRACKER, "sync", str(folder)], folder))
+        rows.append(("one note changed, dashboard", _median(changed)))
+        dashboard.unlink()
         rows.append(("report --json",
                      _median([measure([*MDTRACKER, "report", "--json", str(folder)], folder) for _ in range(repeat)])))
         rows.append(("first sync (writes every note)", _median(first)))
         rows.append(("the sync after it", _median(after)))
+        for note in notes[::20]:  # 5 % of the notes say when they were last synced: a new day rewrites them
+            note.write_text(note.read_text("utf-8") + "\nSynced: <!-- mdtracker:begin last-updated -->"
+                            "<!-- mdtracker:end last-updated -->\n", "utf-8")
+        measure([*MDTRACKER, "sync", "--today", "2030-01-01", str(folder)], folder)
+        day, day_after = [], []
+        for n in range(repeat):
+            today = ["--today", f"2030-01-{2 + n:02}"]
+            day.append(measure([*MDTRACKER, "sync", *today, str(folder)], folder))
+            day_after.append(measure([*MDTRACKER, "sync", *today, str(folder)], folder))
+        rows.append(("a new day, 5 % of notes dated", _median(day)))
+        rows.append(("the sync after the new day", _median(day_after)))
         cores = os.cpu_count() or 1
         print(f"\n{files} notes, {size:.1f} MB, {cores} cores. Floors (median of {repeat}): read all files "
               f"{floor['read']:.2f} s; markdown-it-py block parse {floor['parse1']:.2f} s on 1 core, "
