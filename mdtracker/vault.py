@@ -279,7 +279,9 @@ class Vault:
             # gone); so are those with regions on the vault or the day when there are enough for the workers
             unparsed = [n for n in candidates if n.document is None]
             wider = {n.rel for n in unparsed if not n.scopes <= {"file"}}
-            again = {n.rel for n in unparsed if n.rel not in wider} | (wider if len(wider) >= 2 * PARALLEL_FROM else set())
+            again = {n.rel for n in unparsed if n.rel not in wider}
+            if len(wider) >= 2 * PARALLEL_FROM:
+                again |= wider
             self._parse_again(self.setting, sorted(again))
             candidates = [self.parsed[c.rel] if c.rel in again else c for c in candidates]
             candidates = [c for c in candidates if c.rewritable and c.outcome is None]
@@ -365,7 +367,8 @@ class Vault:
             wide |= {"vault", "day"}
         stale = {rel for rel in f.get("stale", ()) if rel in new}
         added_or_removed = _names(f["templates"]) ^ _names(templates)  # (a built-in template includes no other)
-        named = {rel for rel, names in self.region_names().items() if names & added_or_removed}
+        named = {rel for rel, names in self.region_names().items() if names & added_or_removed} \
+            if added_or_removed else set()
         return changed | stale | named | {rel for rel, scopes in self.wide_scopes().items() if scopes & wide}
 
     def wide_scopes(self) -> dict[str, frozenset[str]]:
