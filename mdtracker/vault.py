@@ -277,12 +277,13 @@ class Vault:
             # a note whose regions need nothing but itself is parsed again and transformed right there, on every
             # core when there are many, as in a cold run (the notes a check left stale, a vault whose stamp is
             # gone); so are those with regions on the vault or the day when there are enough for the workers
+            # (nothing is written there: their cache stays as it is)
             unparsed = [n for n in candidates if n.document is None]
             wider = {n.rel for n in unparsed if not n.scopes <= {"file"}}
-            again = {n.rel for n in unparsed if n.rel not in wider}
+            self._parse_again(self.setting, sorted(n.rel for n in unparsed if n.rel not in wider))
             if len(wider) >= 2 * PARALLEL_FROM:
-                again |= wider
-            self._parse_again(self.setting, sorted(again))
+                self._parse_again(self.setting, sorted(wider), store=False)
+            again = {n.rel for n in unparsed if n.rel not in wider or len(wider) >= 2 * PARALLEL_FROM}
             candidates = [self.parsed[c.rel] if c.rel in again else c for c in candidates]
             candidates = [c for c in candidates if c.rewritable and c.outcome is None]
         docs = []
@@ -304,12 +305,13 @@ class Vault:
         memory. (The notes of a lost shard are missing: `notes` parses them again.)"""
         return {rel: replace(note, summary=None) for shard in self.cached() for rel, note in shard.items()}
 
-    def _parse_again(self, setting: Setting, rels: list[str]) -> None:
+    def _parse_again(self, setting: Setting, rels: list[str], store: bool = True) -> None:
         """Parse these notes again (and transform them, with `setting.today`), on every core when there are
         many; as in a cold run, the cache's shards of the notes are written where they are parsed, and their
-        summaries are left there."""
+        summaries are left there (unless not `store`: then only the shards of notes found changed are written,
+        when the cache is saved)."""
         key = _cache_key(self.config)
-        shelf = (self.root / CACHE_DIR, key, self.stats) if self.store else None
+        shelf = (self.root / CACHE_DIR, key, self.stats) if self.store and store else None
         again = _parse_all([(str(self.root / rel), rel, *self.stats[rel][:2]) for rel in rels], setting, self.jobs,
                            None, shelf)
         if any(note.stored for note in again):  # their summaries are in the shards now: read them from there
