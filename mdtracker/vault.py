@@ -279,11 +279,13 @@ class Vault:
             # gone); so are those with regions on the vault or the day when there are enough for the workers
             # (nothing is written there: their cache stays as it is)
             unparsed = [n for n in candidates if n.document is None]
-            wider = {n.rel for n in unparsed if not n.scopes <= {"file"}}
-            self._parse_again(self.setting, sorted(n.rel for n in unparsed if n.rel not in wider))
-            if len(wider) >= 2 * PARALLEL_FROM:
-                self._parse_again(self.setting, sorted(wider), store=False)
-            again = {n.rel for n in unparsed if n.rel not in wider or len(wider) >= 2 * PARALLEL_FROM}
+            narrow = {n.rel for n in unparsed if n.scopes <= {"file"}}
+            wider = {n.rel for n in unparsed if n.rel not in narrow}
+            if len(wider) < 2 * PARALLEL_FROM:
+                wider = set()  # a few (a dashboard): parsed here, below
+            self._parse_again(self.setting, sorted(narrow))
+            self._parse_again(self.setting, sorted(wider), store=False)
+            again = narrow | wider
             candidates = [self.parsed[c.rel] if c.rel in again else c for c in candidates]
             candidates = [c for c in candidates if c.rewritable and c.outcome is None]
         docs = []
