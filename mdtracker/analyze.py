@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Iterable, NamedTuple, Protocol, Sequence
 
 from mdtracker import interviews, plans, recognize, reviews, scores, tracks
 from mdtracker.config import Config, DomainSpec, Status
@@ -105,24 +106,50 @@ class Reviews:
     upcoming: tuple[Review, ...] = ()
 
 
+class Summaries(Protocol):
+    """The summaries of a vault's notes, in path order: field by field, one at a time (so that what the
+    analysis does not ask for is never read from the cache), or whole."""
+
+    def column(self, name: str) -> Sequence[Any]:
+        """The field `name` of every summary."""
+
+    def every(self) -> Sequence[FileSummary]:
+        """Every summary."""
+
+    def of(self, path: str) -> FileSummary | None:
+        """The summary of the note at `path`, if it has one."""
+
+
+@dataclass(frozen=True)
+class SummaryList:
+    """Summaries held in memory."""
+
+    files: Sequence[FileSummary]  # in path order
+
+    def column(self, name: str) -> list[Any]:
+        return [getattr(f, name) for f in self.files]
+
+    def every(self) -> Sequence[FileSummary]:
+        return self.files
+
+    def of(self, path: str) -> FileSummary | None:
+        return self._by_path.get(path)
+
+    @cached_property
+    def _by_path(self) -> dict[str, FileSummary]:
+        return {f.path: f for f in self.files}
+
+
 @dataclass(frozen=True)
 class Analysis:
+    """The vault's analysis on `today`. Each part is worked out when first asked for, from the fields of
+    the summaries it needs: a dashboard that shows readiness reads the notes' domain items, and nothing else
+    of the cache."""
+
     today: dt.date
-    files: tuple[FileSummary, ...]
-    counts: Counts
-    readiness: Readiness
-    overdue: tuple[Overdue, ...]
-    problems: tuple[Problem, ...]
-    reviews: Reviews = Reviews()
-    tracks: tuple[Track, ...] = ()
-    milestones: tuple[Milestone, ...] = ()
-    scores: tuple[ScorePoint, ...] = ()
-    topic_scores: tuple[TopicResult, ...] = ()
-    gaps: tuple[TopicResult, ...] = ()
-    scenarios: tuple[interviews.Scenarios, ...] = ()
-    stories: tuple[interviews.Story, ...] = ()
-    applications: tuple[interviews.Application, ...] = ()
-    history: tuple[Completion, ...] = ()
+    summaries: Summaries = field(repr=False)
+    config: Config = field(repr=False)
+    errors: tuple[Problem, ...] = ()  # notes that could not be read
 
     def groups(self) -> list[str]:
         """The track groups (the app's SWE / ML switch), in order."""
@@ -132,16 +159,106 @@ class Analysis:
     def progress(self) -> float | None:
         return self.counts.progress
 
+    def file(self, path: str) -> FileSummary | None:
+        """The summary of one note."""
+        return self.summaries.of(path)
+
+    def counts_under(self, prefix: str | None) -> Counts:
+        """Task counts of the notes whose path starts with `prefix` (all notes without one)."""
+        if not prefix:
+            return self.counts
+        total = Counts()
+        for path, counts in zip(self.summaries.column("path"), self.summaries.column("counts")):
+            if path.startswith(prefix):
+                total += counts
+        return total
+
+    @cached_property
+    def files(self) -> tuple[FileSummary, ...]:
+        return tuple(self.summaries.every())
+
+    @cached_property
+    def counts(self) -> Counts:
+        total = Counts()
+        for counts in self.summaries.column("counts"):
+            total += counts
+        return total
+
+    @cached_property
+    def readiness(self) -> Readiness:
+        specs = [(spec, self.config.source or "config") for spec in self.config.domains]
+        if not specs:
+            found: dict[str, tuple[DomainSpec, str]] = {}
+            for path, declared in zip(self.summaries.column("path"), self.summaries.column("domain_specs")):
+                for spec, line in declared:
+                    found.setdefault(spec.name, (spec, f"{path}:{line}"))
+            specs = list(found.values())
+        if not specs:
+            return Readiness(())
+        items = self.summaries.column("section_items")
+        return Readiness(tuple(_domain(spec, source, items) for spec, source in specs))
+
+    @cached_property
+    def overdue(self) -> tuple[Overdue, ...]:
+        today = self.today
+        found = [Overdue(o.path, o.line, o.kind, o.text, o.due, (today - o.due).days)
+                 for o in self._every("dated") if o.due < today]
+        return tuple(sorted(found, key=lambda o: (o.path, o.line, o.kind)))
+
+    @cached_property
+    def problems(self) -> tuple[Problem, ...]:
+        return tuple(sorted([*self.errors, *self._every("problems")], key=lambda p: (p.path, p.line, p.code)))
+
+    @cached_property
+    def reviews(self) -> Reviews:
+        found = [r._replace(days_overdue=(self.today - r.due).days) for r in self._every("reviews")]
+        upcoming = sorted((r for r in found if r.days_overdue < 0), key=lambda r: (r.due, r.path, r.line))
+        return Reviews(tuple(r for r in found if r.days_overdue >= 0), tuple(upcoming))
+
+    @cached_property
+    def tracks(self) -> tuple[Track, ...]:
+        return tuple(t.on(self.today) for t in self.summaries.column("track") if t is not None)
+
+    @cached_property
+    def milestones(self) -> tuple[Milestone, ...]:
+        return tuple(self._every("milestones"))
+
+    @cached_property
+    def scores(self) -> tuple[ScorePoint, ...]:
+        return tuple(self._every("scores"))
+
+    @cached_property
+    def topic_scores(self) -> tuple[TopicResult, ...]:
+        return tuple(self._every("topics"))
+
+    @cached_property
+    def gaps(self) -> tuple[TopicResult, ...]:
+        return tuple(scores.gaps(list(self.topic_scores), self.config.gap_threshold))
+
+    @cached_property
+    def scenarios(self) -> tuple[interviews.Scenarios, ...]:
+        return tuple(self._every("scenarios"))
+
+    @cached_property
+    def stories(self) -> tuple[interviews.Story, ...]:
+        return tuple(self._every("stories"))
+
+    @cached_property
+    def applications(self) -> tuple[interviews.Application, ...]:
+        return tuple(self._every("applications"))
+
+    @cached_property
+    def history(self) -> tuple[Completion, ...]:
+        return tuple(sorted(self._every("history"), key=lambda c: (c.date, c.path, c.line), reverse=True))
+
+    def _every(self, name: str) -> list[Any]:
+        """The entries of one list field of every summary, in path order."""
+        return [entry for entries in self.summaries.column(name) if entries for entry in entries]
+
 
 def status_of(task: Task, config: Config) -> Status:
     """The status a task counts as: its configured one, else todo (and an `unknown-status` problem)."""
     return config.status(task.symbol) or TODO
-
-
-def analyze(documents: Iterable[Document], config: Config, today: dt.date,
-            errors: Iterable[Problem] = ()) -> Analysis:
-    """The analysis of a set of notes: summarize each, then combine."""
-    return combine([summarize(doc, config) for doc in documents], config, today, errors)
 
 
 def summarize(doc: Document, config: Config) -> FileSummary:
@@ -197,52 +314,8 @@ def summarize(doc: Document, config: Config) -> FileSummary:
 
 def combine(summaries: Iterable[FileSummary], config: Config, today: dt.date,
             errors: Iterable[Problem] = ()) -> Analysis:
-    """The vault's analysis from its notes' summaries: sums, merged lists, domains and readiness."""
-    files = sorted(summaries, key=lambda f: f.path)
-    total = Counts()
-    for f in files:
-        total += f.counts
-    found: dict[str, tuple[DomainSpec, str]] = {}
-    for f in files:
-        for spec, line in f.domain_specs:
-            found.setdefault(spec.name, (spec, f"{f.path}:{line}"))
-    specs = [(spec, config.source or "config") for spec in config.domains] or list(found.values())
-    every = _every(files)
-    overdue = [Overdue(o.path, o.line, o.kind, o.text, o.due, (today - o.due).days)
-               for o in every["dated"] if o.due < today]
-    next_reviews = [r._replace(days_overdue=(today - r.due).days) for r in every["reviews"]]
-    upcoming = sorted((r for r in next_reviews if r.days_overdue < 0), key=lambda r: (r.due, r.path, r.line))
-    return Analysis(
-        today=today,
-        files=tuple(files),
-        counts=total,
-        readiness=Readiness(tuple(_domain(spec, source, files) for spec, source in specs)),
-        overdue=tuple(sorted(overdue, key=lambda o: (o.path, o.line, o.kind))),
-        problems=tuple(sorted([*errors, *every["problems"]], key=lambda p: (p.path, p.line, p.code))),
-        reviews=Reviews(tuple(r for r in next_reviews if r.days_overdue >= 0), tuple(upcoming)),
-        tracks=tuple(f.track.on(today) for f in files if f.track is not None),
-        milestones=tuple(every["milestones"]),
-        scores=tuple(every["scores"]),
-        topic_scores=tuple(every["topics"]),
-        gaps=tuple(scores.gaps(every["topics"], config.gap_threshold)),
-        scenarios=tuple(every["scenarios"]),
-        stories=tuple(every["stories"]),
-        applications=tuple(every["applications"]),
-        history=tuple(sorted(every["history"], key=lambda c: (c.date, c.path, c.line), reverse=True)),
-    )
-
-
-_LISTS = ("dated", "reviews", "milestones", "scores", "topics", "scenarios", "stories", "applications",
-          "history", "problems")
-
-
-def _every(files: list[FileSummary]) -> dict[str, list]:
-    merged: dict[str, list] = {name: [] for name in _LISTS}
-    for f in files:
-        for name in _LISTS:
-            if value := getattr(f, name):
-                merged[name].extend(value)
-    return merged
+    """The analysis of these summaries (sums, merged lists, domains and readiness, when asked for)."""
+    return Analysis(today, SummaryList(sorted(summaries, key=lambda f: f.path)), config, tuple(errors))
 
 
 def _history(doc: Document, statuses: list[Status]) -> list[Completion]:
@@ -351,12 +424,14 @@ def _section_items(doc: Document, statuses: list[Status]) -> list[tuple[frozense
     return [(k, n, credit, counted) for k, (n, credit, counted) in groups.items() if k]
 
 
-def _domain(spec: DomainSpec, source: str, files: list[FileSummary]) -> Domain:
+def _domain(spec: DomainSpec, source: str, section_items: Iterable[tuple[tuple[frozenset[str], int, float, int], ...]]
+            ) -> Domain:
+    """A domain's items, from the `section_items` of every note, in path order."""
     wanted = {recognize.section_key(s) for s in spec.sections}
     items = counted = 0
     covered = 0.0
-    for f in files:
-        for keys, n, credit, in_total in f.section_items:
+    for groups in section_items:
+        for keys, n, credit, in_total in groups:
             if not keys.isdisjoint(wanted):
                 items += n
                 covered += credit

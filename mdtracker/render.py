@@ -10,11 +10,13 @@ import datetime as dt
 import importlib.resources
 import functools
 import math
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.meta
 from jinja2.sandbox import SandboxedEnvironment
 
 from mdtracker import recognize
@@ -103,6 +105,21 @@ def _environment(root: Path, own: frozenset[str]) -> SandboxedEnvironment:
     return env
 
 
+_READS_FILE: weakref.WeakKeyDictionary[jinja2.Template, bool] = weakref.WeakKeyDictionary()
+
+
+def _reads_file(env: SandboxedEnvironment, template: jinja2.Template) -> bool:
+    """Whether the template may read `file`, the note's summary: only then is it looked up (from the cache, a
+    shard's worth of summaries; a region that shows the date needs none). A template that includes, imports
+    or extends another may read anything."""
+    if template not in _READS_FILE:
+        assert env.loader is not None and template.name is not None
+        tree = env.parse(env.loader.get_source(env, template.name)[0])
+        _READS_FILE[template] = ("file" in jinja2.meta.find_undeclared_variables(tree)
+                                 or next(jinja2.meta.find_referenced_templates(tree), False) is not False)
+    return _READS_FILE[template]
+
+
 @dataclass
 class Renderer:
     """Renders the regions of one vault for one analysis."""
@@ -113,15 +130,10 @@ class Renderer:
 
     def __post_init__(self) -> None:
         self.env = _environment(self.root, self.own)
-        self.files = {f.path: f for f in self.analysis.files}
 
     def counts(self, scope: str | None = None) -> Counts:
         """Task counts of the notes whose path starts with `scope` (all notes without one)."""
-        total = Counts()
-        for f in self.analysis.files:
-            if not scope or f.path.startswith(scope):
-                total += f.counts
-        return total
+        return self.analysis.counts_under(scope)
 
     def render(self, doc: Document, region: Region) -> str:
         try:
@@ -136,7 +148,7 @@ class Renderer:
         context: dict[str, Any] = {
             "vault": self.analysis,
             "note": doc,
-            "file": self.files.get(doc.path),
+            "file": self.analysis.file(doc.path) if _reads_file(self.env, template) else None,
             "args": region.arguments,
             "region": region,
             "today": self.analysis.today,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import functools
 import gc
 import os
 import pickle
@@ -18,7 +19,7 @@ import tempfile
 import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, TypeVar
 
@@ -39,7 +40,7 @@ if TYPE_CHECKING:  # the parser and the analysis are imported only when a note h
 SKIPPED_FOLDERS = frozenset({".git", ".obsidian", ".mdtracker", "node_modules"})
 CACHE_DIR = ".mdtracker"
 CACHE_FILE = "index.pickle"
-CACHE_FORMAT = 8  # raise it whenever a type the cache pickles changes
+CACHE_FORMAT = 9  # raise it whenever a type the cache pickles changes
 _T = TypeVar("_T")
 RACY_NS = 2_000_000_000  # a note modified this close to the cache's writing is checked by its content hash
 PARALLEL_FROM = 64  # fewer cold notes than this are parsed in this process
@@ -229,18 +230,21 @@ class Vault:
     fresh: dict | None = None  # the state (stats, today, templates) in which a run last found every region
     # fresh but in the notes it lists as "stale": rel → what check found out of date, or None for a note that
     # failed (broken, unreadable, in conflict)
-    cached: Callable[[], Iterable[dict[str, Note]]] = lambda: ()  # the cache's notes, shard by shard
+    cached: Callable[[], Iterable[Shard]] = lambda: ()  # the cache's notes, shard by shard
     loaded_ns: int = 0  # when the notes' stats were taken
     wide: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions on the day or vault
     named: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions: their names
     jobs: int | None = None
     store: bool = False  # notes parsed again go to the cache's shards where they are parsed (cache on, not watch)
     _notes: dict[str, Note] | None = None
+    _loaded: list[Shard] | None = None  # the cache's shards as read for the analysis, their fields read as asked
 
     @property
     def notes(self) -> dict[str, Note]:
         if self._notes is None:
-            cached = {rel: note for shard in self.cached() for rel, note in shard.items()}
+            shards = self._loaded if self._loaded is not None else self.cached()  # (read one by one if not yet)
+            cached = {rel: note for shard in shards for rel, note in shard.whole().items()}
+            self._loaded = None  # all read: what was kept of them for the analysis is no longer needed
             notes: dict[str, Note | None] = {}
             for rel in self.stats:
                 note = self.parsed.get(rel)
@@ -305,7 +309,7 @@ class Vault:
         """The cached notes without their summaries, read shard by shard: all that planning every note again
         needs to know of them (which may be rewritten, and what their regions need), in a fraction of the
         memory. (The notes of a lost shard are missing: `notes` parses them again.)"""
-        return {rel: replace(note, summary=None) for shard in self.cached() for rel, note in shard.items()}
+        return {rel: note for shard in self.cached() for rel, note in shard.notes().items()}
 
     def _parse_again(self, setting: Setting, rels: list[str], store: bool = True) -> None:
         """Parse these notes again (and transform them, with `setting.today`), on every core when there are
@@ -318,7 +322,7 @@ class Vault:
                            None, shelf)
         if any(note.stored for note in again):  # their summaries are in the shards now: read them from there
             root = self.root
-            self.cached, self._notes = (lambda: _shards(root, key)), None
+            self.cached, self._notes, self._loaded = (lambda: _shards(root, key)), None, None
         for note in again:
             self._take(note)
 
@@ -408,14 +412,17 @@ class Vault:
                 if changes and rel not in wide and rel not in self.parsed and f["stats"].get(rel) == self.stats.get(rel)}
 
     def analysis(self, today: dt.date) -> Analysis:
-        """The vault's analysis on `today` (reads every cached note)."""
-        from mdtracker.analyze import combine
+        """The vault's analysis on `today`: it reads from the cache the fields of the summaries it is asked
+        for, when it is asked (so it sees the vault as it is then)."""
+        from mdtracker.analyze import Analysis
 
-        return combine(self.summaries, self.config, today, self.error_problems)
+        return Analysis(today, _Summaries(self), self.config, tuple(self.error_problems))
 
-    @property
-    def summaries(self) -> list[FileSummary]:
-        return [n.summary for n in self.notes.values() if n.summary is not None]
+    def shards(self) -> list[Shard]:
+        """The cache's shards (read once)."""
+        if self._loaded is None:
+            self._loaded = list(self.cached())
+        return self._loaded
 
     @property
     def errors(self) -> list[NoteError]:
@@ -432,6 +439,61 @@ class Vault:
         templates = self.root / VAULT_TEMPLATES
         return sorted((p.name, p.stat().st_mtime_ns) for p in templates.glob("*.j2")) if templates.is_dir() else []
 
+
+
+class _LostShard(Exception):
+    """A shard of the cache lost a note, or cannot be read field by field."""
+
+
+@dataclass
+class _Summaries:
+    """The summaries of a vault's notes in path order: those parsed in this run, and the cache's, read field
+    by field from its shards (see `analyze.Summaries`). A note the shards lost, or a shard that cannot be
+    read, sends every field to `Vault.notes`, which parses the lost notes again."""
+
+    vault: Vault
+    _where: dict[str, Shard] | None = None  # the shard of each cached note
+
+    def column(self, name: str) -> list[Any]:
+        vault = self.vault
+        if vault._notes is None:
+            try:
+                return self._from_shards(name)
+            except _LostShard:
+                pass
+        return [getattr(n.summary, name) for n in vault.notes.values() if n.summary is not None]
+
+    def _from_shards(self, name: str) -> list[Any]:
+        vault = self.vault
+        cached: dict[str, Any] = {}
+        for shard in vault.shards():
+            cached.update(zip(shard.rels, shard.column(name)))
+        found = []
+        for rel in vault.stats:
+            note = vault.parsed.get(rel)
+            if note is None or note.stored:
+                if rel not in cached:
+                    raise _LostShard(rel)
+                found.append(cached[rel])
+            elif note.summary is not None:  # (a note that could not be read has none)
+                found.append(getattr(note.summary, name))
+        return found
+
+    def every(self) -> list[FileSummary]:
+        return [n.summary for n in self.vault.notes.values() if n.summary is not None]
+
+    def of(self, path: str) -> FileSummary | None:
+        vault = self.vault
+        note = vault.parsed.get(path)
+        if note is None or note.stored:
+            if vault._notes is None:
+                if self._where is None:
+                    self._where = {rel: shard for shard in vault.shards() for rel in shard.rels}
+                shard = self._where.get(path)
+                if shard is not None and (found := shard.whole().get(path)) is not None:
+                    return found.summary
+            note = vault.notes.get(path)
+        return note.summary if note is not None else None
 
 
 def _names(templates: list[tuple[str, int]]) -> set[str]:
@@ -486,16 +548,113 @@ def _read_index(root: Path, config: Config) -> dict[str, Any]:
     return {}
 
 
-def _read_shard(folder: Path, n: int, key: tuple[object, ...]) -> dict[str, Note]:
+class Shard:
+    """The notes of one shard of the cache, as read: what sync needs of them, and their summaries field by
+    field, unpickled when first asked for (a dashboard that shows readiness reads the notes' counts and
+    domain items, a tenth of their summaries). Pickled as a dict: `key`, `rels`, and `notes` and each group
+    of fields (`FIELD_GROUPS`) pickled on their own, in the order of `rels`."""
+
+    def __init__(self, rels: list[str], notes: bytes, groups: dict[str, bytes]) -> None:
+        self.rels = rels
+        self._notes = notes
+        self._groups = groups
+        self._read: dict[str, list[Any]] = {}
+        self._whole: dict[str, Note] | None = None
+
+    def notes(self) -> dict[str, Note]:
+        """The notes without their summaries (none if the shard is damaged)."""
+        try:
+            return dict(zip(self.rels, pickle.loads(self._notes), strict=True))
+        except Exception:  # a damaged shard costs its notes a parse, nothing more
+            return {}
+
+    def column(self, name: str) -> list[Any]:
+        """The field `name` of every note's summary."""
+        if name not in self._read:
+            group = _GROUP_OF[name]
+            try:
+                values = pickle.loads(self._groups[group])
+            except Exception as err:
+                raise _LostShard(name) from err
+            names = FIELD_GROUPS[group]
+            if not isinstance(values, tuple) or len(values) != len(names) or any(
+                    not isinstance(v, list) or len(v) != len(self.rels) for v in values):
+                raise _LostShard(name)
+            self._read.update(zip(names, values))
+        return self._read[name]
+
+    def whole(self) -> dict[str, Note]:
+        """The notes with their summaries (none if the shard is damaged)."""
+        from mdtracker.analyze import FileSummary
+
+        if self._whole is None:
+            notes = self.notes()
+            try:
+                summaries = map(FileSummary, *(self.column(name) for name in _summary_fields()))
+                self._whole = {rel: replace(notes[rel], summary=summary)
+                               for rel, summary in zip(self.rels, summaries)} if notes else {}
+            except _LostShard:
+                self._whole = {}
+        return self._whole
+
+    @staticmethod
+    def encode(key: tuple[object, ...], notes: Iterable[Note]) -> dict[str, Any]:
+        """What is pickled of these notes (those with a summary: the others are parsed again when asked for)."""
+        kept = [note for note in notes if note.summary is not None]
+        return {"key": key, "rels": [note.rel for note in kept],
+                "notes": pickle.dumps([replace(note, summary=None) for note in kept], pickle.HIGHEST_PROTOCOL),
+                "groups": {group: pickle.dumps(tuple([getattr(note.summary, name) for note in kept] for name in names),
+                                               pickle.HIGHEST_PROTOCOL)
+                           for group, names in FIELD_GROUPS.items()}}
+
+
+class HeldShard(Shard):
+    """Notes held in memory (by `watch`, from its last step), served as a shard."""
+
+    def __init__(self, notes: dict[str, Note]) -> None:
+        super().__init__([rel for rel, note in notes.items() if note.summary is not None], b"", {})
+        self._held = notes
+
+    def notes(self) -> dict[str, Note]:
+        return self._held
+
+    def column(self, name: str) -> list[Any]:
+        held = self._held
+        return [getattr(held[rel].summary, name) for rel in self.rels]
+
+    def whole(self) -> dict[str, Note]:
+        return self._held
+
+
+# The fields of a FileSummary, in groups pickled together: what a dashboard reads; what falls due (the
+# entries of one task share their texts and dates: pickled apart, they would be stored twice); the rest.
+FIELD_GROUPS = {
+    "readiness": ("path", "counts", "domain_specs", "section_items"),
+    "dates": ("dated", "reviews", "history", "milestones", "applications", "track"),
+    "notes": ("headings", "scores", "topics", "scenarios", "stories", "problems"),
+}
+_GROUP_OF = {name: group for group, names in FIELD_GROUPS.items() for name in names}
+
+
+@functools.cache
+def _summary_fields() -> tuple[str, ...]:
+    from mdtracker.analyze import FileSummary
+
+    return tuple(f.name for f in fields(FileSummary))
+
+
+def _read_shard(folder: Path, n: int, key: tuple[object, ...]) -> Shard:
     try:
         with open(folder / f"notes-{n:02d}.pickle", "rb") as handle:
             shard = pickle.load(handle)
-        return dict(shard["notes"]) if shard.get("key") == key else {}
+        if shard.get("key") == key:
+            return Shard(list(shard["rels"]), shard["notes"], dict(shard["groups"]))
     except Exception:  # a lost shard costs its notes a parse, nothing more
-        return {}
+        pass
+    return Shard([], b"", {})
 
 
-def _shards(root: Path, key: tuple[object, ...]) -> Iterator[dict[str, Note]]:
+def _shards(root: Path, key: tuple[object, ...]) -> Iterator[Shard]:
     """The cache's notes, one shard after the other."""
     for n in range(SHARDS):
         yield _read_shard(root / CACHE_DIR, n, key)
@@ -509,11 +668,11 @@ def _store_shard(folder: Path, n: int, key: tuple[object, ...], keep: Iterable[s
     """Write shard n: those of its cached notes still in `keep`, and `notes` (but notes that could not be
     read). False if it could not be written."""
     keep = set(keep)
-    shard = {rel: note for rel, note in _read_shard(folder, n, key).items() if rel in keep} if keep else {}
+    shard = {rel: note for rel, note in _read_shard(folder, n, key).whole().items() if rel in keep} if keep else {}
     shard.update((note.rel, _cacheable(note)) for note in notes if note.error is None)
     try:
         _cache_folder(folder)
-        _write(folder / f"notes-{n:02d}.pickle", {"key": key, "notes": shard})
+        _write(folder / f"notes-{n:02d}.pickle", Shard.encode(key, shard.values()))
     except OSError:
         return False
     return True
@@ -610,8 +769,8 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
         stats[rel] = (note.size, note.mtime_ns, note.digest)
     changed = set(parsed) | (set(known) - set(stats))
     if previous is not None:
-        earlier = previous.notes
-        cached: Callable[[], Iterable[dict[str, Note]]] = lambda: (earlier,)
+        earlier = HeldShard(previous.notes)
+        cached: Callable[[], Iterable[Shard]] = lambda: (earlier,)
     elif known or any(note.stored for note in parsed.values()):
         cached = lambda: _shards(root, key)
     else:
@@ -639,6 +798,8 @@ def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: in
         return []
     tick = progress(len(cold)) if progress else (lambda n: None)
     workers = min(jobs or os.cpu_count() or 1, max(1, len(cold) // PARALLEL_FROM))
+    if len(cold) < PARALLEL_FROM:
+        shelf = None  # a few notes: their shards are written once, when the cache is saved (`save`)
     batches = _batches(cold, workers, shelf)
     out = []
     if workers <= 1:  # (the command line has set the garbage collector's pace: see `fewer_collections`)

@@ -302,3 +302,101 @@ def test_a_new_day_rewrites_many_regions_on_the_day_and_the_sync_after_is_warm(t
     assert run(["sync", "--today", "2025-11-23", str(tmp_path)]) == 0
     assert capsys.readouterr().out == "Every region is up to date.\n" and parsed == []
     assert _report(tmp_path, capsys) == _report(tmp_path, capsys, "--no-cache")
+
+
+DASHBOARD = ("# Dashboard\n\n<!-- mdtracker:begin readiness -->\n<!-- mdtracker:end readiness -->\n\n"
+             "<!-- mdtracker:begin mine -->\n<!-- mdtracker:end mine -->\n\n"
+             "Synced: <!-- mdtracker:begin last-updated --><!-- mdtracker:end last-updated -->\n")
+
+
+def _synced_copies(tmp_path, notes: int, dashboard: str, mine: str) -> tuple:
+    """A generated vault with a dashboard and a template of its own, synced, and a copy of it."""
+    cached, uncached = tmp_path / "cached", tmp_path / "uncached"
+    generate.generate(cached, notes, seed=11)
+    with open(cached / "mdtracker.toml", "a") as config:  # readiness over the sections named with one word
+        for word in generate.WORDS[:4]:
+            config.write(f'[[domains]]\nname = "{word}"\nweight = {len(word)}\nsections = ["{word.title()}"]\n')
+    (cached / "dashboard.md").write_text(dashboard)
+    (cached / "templates").mkdir()
+    (cached / "templates" / "mine.md.j2").write_text(mine)
+    assert run(["sync", *TODAY, "--jobs", "2", str(cached)]) == 0
+    shutil.copytree(cached, uncached)
+    return cached, uncached
+
+
+def _tick(vault, rel: str) -> None:
+    note = vault / rel
+    note.write_text(note.read_text().replace("- [ ]", "- [x]", 1))
+
+
+def test_a_dashboard_after_one_change_reads_from_the_cache_only_what_its_templates_show(tmp_path, capsys, monkeypatch):
+    from mdtracker.vault import Shard, _shard, _Summaries
+
+    cached, uncached = _synced_copies(tmp_path, 150, DASHBOARD, "{{ vault.counts.done }} done, {{ vault.overdue | length }} overdue\n")
+    capsys.readouterr()
+    read: list[str] = []
+    for name in ("column", "every", "of"):  # what the analysis asks of the notes' summaries
+        real = getattr(_Summaries, name)
+        monkeypatch.setattr(_Summaries, name, lambda self, *a, _real=real, _name=name: read.append(
+            a[0] if _name == "column" else _name) or _real(self, *a))
+    whole = Shard.whole
+    monkeypatch.setattr(Shard, "whole", lambda self: read.append("shard") or whole(self))
+    for vault, flags in ((cached, []), (uncached, ["--no-cache"])):
+        _tick(vault, "area-3/topic-0/note-00003.md")
+        assert run(["sync", *TODAY, *flags, str(vault)]) == 0
+        assert "updated dashboard.md: region mine (line 16)\n" in capsys.readouterr().out
+        if vault == cached:  # only the shards of the notes written are read whole, to be written again
+            assert sorted(set(read)) == ["counts", "dated", "section_items", "shard"]
+            assert read.count("shard") == len({_shard("area-3/topic-0/note-00003.md"), _shard("dashboard.md")})
+    assert (cached / "dashboard.md").read_bytes() == (uncached / "dashboard.md").read_bytes()
+    assert "**Overall readiness**: —" not in (cached / "dashboard.md").read_text()  # the domains have items
+    read.clear()
+    assert run(["sync", "--today", "2025-11-23", str(cached)]) == 0  # a new day: the date and what fell overdue
+    assert sorted(read) == ["counts", "dated", "section_items", "shard"]
+    assert run(["check", "--today", "2025-11-23", "--no-cache", str(cached)]) == 0
+
+
+def test_a_template_of_the_vaults_own_that_includes_another_sees_the_note(tmp_path, capsys):
+    cached, uncached = _synced_copies(tmp_path, 70, "# Mine\n- [x] a\n- [ ] b\n\n<!-- mdtracker:begin mine -->\n"
+                                      "<!-- mdtracker:end mine -->\n", '{% include "progress.md.j2" %}\n')
+    assert "**Progress**: 50% `" in (cached / "dashboard.md").read_text()  # `file`: the note's own counts
+    _tick(cached, "dashboard.md")
+    assert run(["sync", *TODAY, str(cached)]) == 0
+    assert "**Progress**: 100% `" in (cached / "dashboard.md").read_text()
+    assert run(["check", *TODAY, "--no-cache", str(cached)]) == 0
+
+
+@pytest.mark.parametrize("damage", ["file", "notes", "group", "length"])
+def test_a_damaged_shard_costs_its_notes_a_parse_never_an_error(tmp_path, capsys, damage):
+    import pickle
+
+    cached, uncached = _synced_copies(tmp_path, 150, DASHBOARD, "{{ vault.counts.done }} done\n")
+    for shard in sorted((cached / ".mdtracker").glob("notes-*.pickle"))[::4]:
+        stored = pickle.loads(shard.read_bytes())
+        if damage == "file":
+            shard.write_bytes(shard.read_bytes()[:100])
+            continue
+        if damage == "notes":
+            stored["notes"] = b"\x80\x05garbage"
+        elif damage == "group":
+            stored["groups"]["readiness"] = b"not a pickle"
+        else:  # one note's fields missing: they no longer line up with the notes
+            stored["groups"]["readiness"] = pickle.dumps(tuple(v[1:] for v in pickle.loads(stored["groups"]["readiness"])))
+        shard.write_bytes(pickle.dumps(stored))
+    capsys.readouterr()
+    for vault, flags in ((cached, []), (uncached, ["--no-cache"])):
+        _tick(vault, "area-3/topic-0/note-00003.md")
+        assert run(["sync", *TODAY, *flags, str(vault)]) == 0
+    assert capsys.readouterr().err == ""
+    assert (cached / "dashboard.md").read_bytes() == (uncached / "dashboard.md").read_bytes()
+    assert _report(cached, capsys) == _report(uncached, capsys, "--no-cache")
+
+
+def test_every_field_of_a_summary_is_cached_in_one_group():
+    from dataclasses import fields
+
+    from mdtracker.analyze import FileSummary
+    from mdtracker.vault import FIELD_GROUPS
+
+    grouped = [name for names in FIELD_GROUPS.values() for name in names]
+    assert sorted(grouped) == sorted(f.name for f in fields(FileSummary))
