@@ -114,9 +114,12 @@ def _reads_file(env: SandboxedEnvironment, template: jinja2.Template) -> bool:
     or extends another may read anything."""
     if template not in _READS_FILE:
         assert env.loader is not None and template.name is not None
-        tree = env.parse(env.loader.get_source(env, template.name)[0])
-        _READS_FILE[template] = ("file" in jinja2.meta.find_undeclared_variables(tree)
-                                 or next(jinja2.meta.find_referenced_templates(tree), False) is not False)
+        try:
+            tree = env.parse(env.loader.get_source(env, template.name)[0])
+        except jinja2.TemplateError:  # gone or changed since it was loaded: render as it was, with `file`
+            return True
+        others = list(jinja2.meta.find_referenced_templates(tree))  # (None for a name worked out when rendered)
+        _READS_FILE[template] = bool(others) or "file" in jinja2.meta.find_undeclared_variables(tree)
     return _READS_FILE[template]
 
 
