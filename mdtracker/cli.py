@@ -82,8 +82,9 @@ class Run:
 
 def _vault_command(rewrites: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A command on a vault: VAULT argument, the common options, and the vault loaded for it. For commands
-    on regions (`rewrites`: "write" for sync, "compare" for check), the notes that need nothing but themselves
-    are transformed as they are parsed, and sync writes them there."""
+    on regions (`rewrites`: "write" for sync, "compare" for check; "learn" for report, which only remembers
+    what it found), the notes that need nothing but themselves are transformed as they are parsed, and sync
+    writes them there."""
     return functools.partial(_on_vault, rewrites=rewrites)
 
 
@@ -101,7 +102,7 @@ def _on_vault(command: Callable[..., Any], rewrites: str | None) -> Callable[...
             loaded = load(root, config, cache=not no_cache, jobs=jobs, progress=progress,
                           plan_for=day if rewrites else None, write=rewrites == "write",
                           texts=bool(kwargs.get("diff")),
-                          documents=bool(rewrites or kwargs.get("fix")))  # report and lint rewrite nothing
+                          documents=rewrites in ("write", "compare") or bool(kwargs.get("fix")))
         run = Run(loaded, day, cache=not no_cache)
         code = int(command(run, **kwargs))
         run.save()
@@ -237,12 +238,14 @@ def check_command(run: Run, diff: bool) -> int:
 
 @main.command("report")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report (SPEC §6).")
-@_vault_command()
+@_vault_command(rewrites="learn")
 def report_command(run: Run, as_json: bool) -> int:
     """Summarize progress, readiness and what is overdue."""
     from mdtracker import report
 
     vault, analysis = run.vault, run.analysis
+    if run.cache and (found := vault.found_stale()) is not None:
+        run.mark_fresh(found)  # it parsed every note: the next sync or check need only look at what it found
     for err in vault.errors:
         _error(str(err))
     if as_json:

@@ -50,7 +50,9 @@ _FILE_SCOPED = {"progress", "headings", "scores"}
 def scope_of(region: Region, own: frozenset[str] = frozenset()) -> str:
     """`file`, `day` or `vault`: which changes can change the region's output (`own`: the names of the
     vault's own templates, which may read anything)."""
-    if region.name in _FILE_SCOPED and "scope" not in region.arguments and region.name not in own:
+    if region.name in own:
+        return "vault"
+    if region.name in _FILE_SCOPED and "scope" not in region.arguments:
         return "file"
     return "day" if region.name == "last-updated" else "vault"
 

@@ -401,6 +401,22 @@ class Vault:
         self.fresh = {"stats": dict(self.stats), "today": str(today), "templates": self.templates_state(),
                       "stale": dict(sorted((stale or {}).items()))}
 
+    def found_stale(self) -> dict[str, tuple[Change, ...] | None] | None:
+        """When this run parsed every note, and worked out for a day what sync would do to those that need
+        nothing but themselves (`load`'s `plan_for`): the notes found out of date, as `mark_fresh` takes them,
+        with None for those it could not work out (regions on the vault or the day, a broken marker, a
+        template error, a note that could not be read), which the next run plans again. None when some note
+        came from the cache."""
+        if self.setting.today is None or len(self.parsed) != len(self.stats):
+            return None
+        found: dict[str, tuple[Change, ...] | None] = {}
+        for rel, note in self.parsed.items():
+            if note.error is not None or (note.rewritable and note.outcome is None):
+                found[rel] = None
+            elif note.outcome is not None and note.outcome.stale:
+                found[rel] = note.outcome.changes
+        return found
+
     def known_stale(self, today: object) -> dict[str, tuple[Change, ...]]:
         """The notes the last stamp found out of date that have not changed since, and whose regions and cookies
         need nothing but the note: what is out of date in each is what it was (`check` need not parse them)."""

@@ -222,11 +222,11 @@ def test_after_a_sync_that_met_an_error_only_the_failed_and_the_changed_notes_ar
     assert capsys.readouterr().out == "Every region is up to date.\n"
 
 
-def test_a_sync_after_a_report_plans_every_note_from_the_cache_even_with_a_shard_lost(tmp_path, capsys):
+def test_a_sync_after_a_report_plans_every_stale_note_from_the_cache_even_with_a_shard_lost(tmp_path, capsys):
     generate.generate(tmp_path, 150, seed=5)
     (tmp_path / "all.md").write_text('<!-- mdtracker:begin progress scope="area-" -->\n<!-- mdtracker:end progress -->\n')
     baseline = _report(tmp_path, capsys, "--no-cache")
-    assert _report(tmp_path, capsys, "--jobs", "2") == baseline  # caches every note, but no fresh stamp
+    assert _report(tmp_path, capsys, "--jobs", "2") == baseline  # caches every note; every one is stale
     sorted((tmp_path / ".mdtracker").glob("notes-*.pickle"))[3].unlink()
     assert run(["sync", *TODAY, "--jobs", "2", str(tmp_path)]) == 0  # every note planned again
     assert capsys.readouterr().out.count("updated ") == 151
@@ -400,3 +400,40 @@ def test_every_field_of_a_summary_is_cached_in_one_group():
 
     grouped = [name for names in FIELD_GROUPS.values() for name in names]
     assert sorted(grouped) == sorted(f.name for f in fields(FileSummary))
+
+
+def test_a_sync_or_check_after_a_cold_report_looks_only_at_what_the_report_found(tmp_path, capsys, monkeypatch):
+    for i in range(130):  # every cookie fresh, but in three notes
+        (tmp_path / f"n{i:03}.md").write_text(f"# Note {i} [{'/' if i in (7, 42, 99) else '1/2'}]\n- [x] a\n- [ ] b\n")
+    (tmp_path / "all.md").write_text('<!-- mdtracker:begin progress scope="n" -->\n<!-- mdtracker:end progress -->\n')
+    (tmp_path / "broken.md").write_text("# Broken\n\n<!-- mdtracker:begin progress -->\n")
+    (tmp_path / "fresh").mkdir()  # a note with a region that is up to date: synced on its own, then moved in
+    (tmp_path / "fresh" / "fresh.md").write_text("# Fresh\n- [x] a\n\n<!-- mdtracker:begin progress -->\n<!-- mdtracker:end progress -->\n")
+    assert run(["sync", *TODAY, "--no-cache", str(tmp_path / "fresh")]) == 0
+    (tmp_path / "fresh" / "fresh.md").rename(tmp_path / "fresh.md")
+    assert _report(tmp_path, capsys, "--jobs", "2") == _report(tmp_path, capsys, "--no-cache")  # cold, on the workers
+    parsed = _count_parses(monkeypatch)
+    assert run(["check", *TODAY, "--jobs", "1", str(tmp_path)]) == 2
+    out, err = capsys.readouterr()
+    assert out == ("all.md:1: region progress is out of date\nn007.md:1: cookie is out of date\n"
+                   "n042.md:1: cookie is out of date\nn099.md:1: cookie is out of date\n")
+    assert err.startswith("broken.md:3: region progress begun here") and parsed == ["broken.md"]
+    assert run(["sync", *TODAY, "--jobs", "1", str(tmp_path)]) == 2
+    assert capsys.readouterr().out == ("updated all.md: region progress (line 1)\nupdated n007.md: cookie (line 1)\n"
+                                       "updated n042.md: cookie (line 1)\nupdated n099.md: cookie (line 1)\n")
+    assert sorted(parsed) == ["broken.md", "broken.md", "n007.md", "n042.md", "n099.md"]
+    assert run(["check", *TODAY, "--no-cache", str(tmp_path)]) == 2 and capsys.readouterr().out == ""
+
+
+def test_a_template_of_the_vaults_own_named_like_a_built_in_one_on_the_day_may_read_the_whole_vault(tmp_path, capsys):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "last-updated.md.j2").write_text("{{ vault.counts.total }} tasks\n")
+    (tmp_path / "tasks.md").write_text("- [ ] a\n- [ ] b\n")
+    note = tmp_path / "a.md"
+    note.write_text("Now: <!-- mdtracker:begin last-updated --><!-- mdtracker:end last-updated -->\n")
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert "-->2 tasks<!--" in note.read_text()
+    (tmp_path / "tasks.md").unlink()  # the same day: only regions on the vault can change
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert capsys.readouterr().out.endswith("updated a.md: region last-updated (line 1)\n")
+    assert "-->0 tasks<!--" in note.read_text()

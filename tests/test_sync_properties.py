@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import datetime as dt
 import io
+import shutil
 import re
 import tempfile
 from pathlib import Path
@@ -228,6 +229,16 @@ class CachedAgreesWithUncached(RuleBasedStateMachine):
     @rule(day=st.sampled_from(["2025-11-22", "2025-11-23"]), diff=st.booleans())
     def check(self, day: str, diff: bool) -> None:
         self._both("check", "--today", day, *(["--diff"] if diff else []))
+
+    @rule(day=st.sampled_from(["2025-11-22", "2025-11-23"]))
+    def report(self, day: str) -> None:
+        """A report (which, when it parsed every note, remembers what the next sync or check must look at)."""
+        self._both("report", "--json", "--today", day)
+
+    @rule()
+    def lose_cache(self) -> None:
+        """The cache deleted (always safe): the next command is cold."""
+        shutil.rmtree(self.cached / ".mdtracker", ignore_errors=True)
 
     @rule(day=st.sampled_from(["2025-11-22", "2025-11-23"]))
     def watch_step(self, day: str) -> None:
