@@ -456,7 +456,6 @@ class Vault:
         return sorted((p.name, p.stat().st_mtime_ns) for p in templates.glob("*.j2")) if templates.is_dir() else []
 
 
-
 class _LostShard(Exception):
     """A shard of the cache lost a note, or cannot be read field by field."""
 
@@ -477,7 +476,7 @@ class _Summaries:
                 return self._from_shards(name)
             except _LostShard:
                 pass
-        return [getattr(n.summary, name) for n in vault.notes.values() if n.summary is not None]
+        return [getattr(summary, name) for summary in self.every()]
 
     def _from_shards(self, name: str) -> list[Any]:
         vault = self.vault
@@ -632,6 +631,7 @@ class HeldShard(Shard):
         self._held = notes
 
     def notes(self) -> dict[str, Note]:
+        """The notes, with their summaries: they are in memory already."""
         return self._held
 
     def column(self, name: str) -> list[Any]:
@@ -809,7 +809,8 @@ def _parse_all(cold: list[tuple[str, str, int, int]], setting: Setting, jobs: in
                shelf: tuple[Path, tuple[object, ...], Iterable[str]] | None) -> list[Note]:
     """Parse the cold notes: here when they are few (or `jobs` is 1), else on `jobs` worker processes; with
     `shelf` (the cache's folder, key, and every note of the vault), the shards of the notes are written as
-    they are parsed, and their summaries are left there."""
+    they are parsed, and their summaries are left there (but for fewer than `PARALLEL_FROM` notes, whose
+    shards are written with the rest of the cache)."""
     if not cold:
         return []
     tick = progress(len(cold)) if progress else (lambda n: None)
