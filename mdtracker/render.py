@@ -163,5 +163,5 @@ class Renderer:
             return template.render(context)
         except jinja2.TemplateError as err:
             raise RenderError(region.line, f"region {region.name}: {err}") from None
-        except (TypeError, ValueError, ZeroDivisionError, AttributeError) as err:
+        except Exception as err:  # a template is the user's code: whatever it raises fails its region, not the run
             raise RenderError(region.line, f"region {region.name}: {type(err).__name__}: {err}") from None

@@ -103,6 +103,27 @@ def test_broken_template_is_an_error_at_the_region(tmp_path, capsys):
     assert capsys.readouterr().err == "n.md:3: region bad: 'nothing' is undefined; note left untouched\n"
 
 
+@pytest.mark.parametrize("body, error", [
+    ("{{ range(10**9) | list }}", "OverflowError: Range too big"),  # the sandbox's own limit
+    ("{{ 1 // 0 }}", "ZeroDivisionError: integer division or modulo by zero"),
+    ("{{ '%d' % 'x' }}", "TypeError: %d format"),
+])
+def test_whatever_a_template_raises_fails_its_region_and_leaves_the_note_alone(tmp_path, capsys, body, error):
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "mine.md.j2").write_text(body)
+    note = tmp_path / "n.md"
+    text = "# N\n- [ ] a\n\n<!-- mdtracker:begin mine -->\n<!-- mdtracker:end mine -->\n"
+    note.write_text(text)
+    for command in ("sync", "check", "report"):
+        code = run([command, *TODAY, str(tmp_path)])
+        err = capsys.readouterr().err
+        if command == "report":  # it renders nothing it prints
+            assert code == 0 and err == ""
+        else:
+            assert code == 2 and err.startswith(f"n.md:4: region mine: {error}") and err.endswith("; note left untouched\n")
+    assert note.read_text() == text
+
+
 def test_sandbox_keeps_templates_from_reaching_python(tmp_path, capsys):
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "evil.md.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
