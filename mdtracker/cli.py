@@ -83,8 +83,8 @@ class Run:
 def _vault_command(rewrites: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A command on a vault: VAULT argument, the common options, and the vault loaded for it. For commands
     on regions (`rewrites`: "write" for sync, "compare" for check; "learn" for report, which only remembers
-    what it found), the notes that need nothing but themselves are transformed as they are parsed, and sync
-    writes them there."""
+    what it found), the notes that need nothing but themselves and the day are transformed as they are
+    parsed, and sync writes them there."""
     return functools.partial(_on_vault, rewrites=rewrites)
 
 

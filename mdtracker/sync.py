@@ -100,8 +100,8 @@ def plan(vault: Vault, analysis: Callable[[], Analysis], only: set[str] | None =
 
 
 def preplan(text: NoteText, doc: Document, summary: FileSummary | None, setting: Setting) -> Outcome | None:
-    """The outcome of a note whose regions and cookies depend on nothing but the note itself, worked out
-    without the rest of the vault; None when that cannot be done here (the vault's turn will tell why)."""
+    """The outcome of a note whose regions and cookies depend on nothing but the note itself and the day,
+    worked out without the rest of the vault; None when that cannot be done here (the vault's turn will tell why)."""
     from mdtracker.analyze import combine
 
     assert setting.today is not None and summary is not None

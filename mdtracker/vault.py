@@ -44,6 +44,7 @@ CACHE_FORMAT = 9  # raise it whenever a type the cache pickles changes
 _T = TypeVar("_T")
 RACY_NS = 2_000_000_000  # a note modified this close to the cache's writing is checked by its content hash
 PARALLEL_FROM = 64  # fewer cold notes than this are parsed in this process
+ALONE = frozenset({"file", "day"})  # a note whose regions need only these is transformed where it is parsed
 SUFFIX = ".md.j2"
 VAULT_TEMPLATES = "templates"  # a folder at the vault root holding the vault's own NAME.md.j2 templates
 
@@ -96,8 +97,8 @@ class Note:
 @dataclass(frozen=True)
 class Setting:
     """What parsing a note needs besides the note: the config; and for sync and check, `today` and the
-    vault's own templates, so that a note whose regions depend on nothing but the note itself is transformed
-    right where it is parsed (on a worker) and only its outcome travels back, not its Document."""
+    vault's own templates, so that a note whose regions depend on nothing but the note itself and the day is
+    transformed right where it is parsed (on a worker) and only its outcome travels back, not its Document."""
 
     config: Config
     root: Path = Path(".")
@@ -120,7 +121,7 @@ def note_from(doc: Document, size: int, mtime_ns: int, setting: Setting, text: N
     scopes = frozenset({scope_of(r, setting.own) for r in doc.regions} | ({"file"} if doc.cookies else set()))
     note = Note(doc.path, size, mtime_ns, doc.digest, summarize(doc, setting.config), scopes,
                 frozenset(r.name for r in doc.regions), keep, doc if keep and setting.documents else None)
-    if setting.today is not None and text is not None and keep and scopes <= {"file"} and not doc.marker_error:
+    if setting.today is not None and text is not None and keep and scopes <= ALONE and not doc.marker_error:
         from mdtracker.sync import preplan
 
         outcome = preplan(text, doc, note.summary, setting)
@@ -278,12 +279,12 @@ class Vault:
                           for rel in sorted(only) if rel in self.stats]
         candidates = [n for n in candidates if n.rewritable and n.outcome is None]
         if self.setting.today is not None:
-            # a note whose regions need nothing but itself is parsed again and transformed right there, on every
-            # core when there are many, as in a cold run (the notes a check left stale, a vault whose stamp is
-            # gone); so are those with regions on the vault or the day when there are enough for the workers
-            # (nothing is written there: their cache stays as it is)
+            # a note whose regions need nothing but itself and the day is parsed again and transformed right
+            # there, on every core when there are many, as in a cold run (the notes a check left stale, a new
+            # day, a vault whose stamp is gone); so are those with regions on the vault when there are enough
+            # for the workers (nothing is written there: their cache stays as it is)
             unparsed = [n for n in candidates if n.document is None]
-            narrow = {n.rel for n in unparsed if n.scopes <= {"file"}}
+            narrow = {n.rel for n in unparsed if n.scopes <= ALONE}
             wider = {n.rel for n in unparsed if n.rel not in narrow}
             if len(wider) < 2 * PARALLEL_FROM:
                 wider = set()  # a few (a dashboard): parsed here, below
@@ -403,8 +404,8 @@ class Vault:
 
     def found_stale(self) -> dict[str, tuple[Change, ...] | None] | None:
         """When this run parsed every note, and worked out for a day what sync would do to those that need
-        nothing but themselves (`load`'s `plan_for`): the notes found out of date, as `mark_fresh` takes them,
-        with None for those it could not work out (regions on the vault or the day, a broken marker, a
+        nothing but themselves and the day (`load`'s `plan_for`): the notes found out of date, as `mark_fresh`
+        takes them, with None for those it could not work out (regions on the vault, a broken marker, a
         template error, a note that could not be read), which the next run plans again. None when some note
         came from the cache."""
         if self.setting.today is None or len(self.parsed) != len(self.stats):
@@ -682,9 +683,13 @@ def _cacheable(note: Note) -> Note:
 
 def _store_shard(folder: Path, n: int, key: tuple[object, ...], keep: Iterable[str], notes: list[Note]) -> bool:
     """Write shard n: those of its cached notes still in `keep`, and `notes` (but notes that could not be
-    read). False if it could not be written."""
+    read). False if it could not be written. A shard that holds these notes already, as they are, and no
+    other, is left as it is (a check parses unchanged notes again, a sync those it does not rewrite)."""
     keep = set(keep)
-    shard = {rel: note for rel, note in _read_shard(folder, n, key).whole().items() if rel in keep} if keep else {}
+    old = _read_shard(folder, n, key)
+    if _holds(old, keep, notes):
+        return True
+    shard = {rel: note for rel, note in old.whole().items() if rel in keep} if keep else {}
     shard.update((note.rel, _cacheable(note)) for note in notes if note.error is None)
     try:
         _cache_folder(folder)
@@ -692,6 +697,17 @@ def _store_shard(folder: Path, n: int, key: tuple[object, ...], keep: Iterable[s
     except OSError:
         return False
     return True
+
+
+def _holds(shard: Shard, keep: set[str], notes: list[Note]) -> bool:
+    """Whether the shard holds the `keep` notes and `notes`, these as they are (a note's summary follows from
+    its bytes, which its digest stands for, and from the cache's key), and nothing else."""
+    if any(note.error is not None for note in notes):
+        return False
+    held = shard.notes()
+    if held.keys() != keep | {note.rel for note in notes}:
+        return False
+    return all(held[note.rel] == replace(note, summary=None, document=None, outcome=None) for note in notes)
 
 
 def _cache_folder(folder: Path) -> None:
@@ -745,8 +761,9 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
     """Every note of the vault: from the cache where the note is unchanged, else parsed (on `jobs` processes
     when there are many). `progress(total)` gives a callback told of each note parsed. `previous`, a Vault
     this process loaded before with the same config (watch), serves as the cache. With `plan_for` (sync and
-    check), notes whose regions depend on nothing but themselves are transformed for that day as they are
-    parsed; with `write` (sync), written there too; with `texts` (check --diff), their old and new texts kept.
+    check), notes whose regions depend on nothing but themselves and the day are transformed for that day as
+    they are parsed; with `write` (sync), written there too; with `texts` (check --diff), their old and new
+    texts kept.
     Without `documents` (report, lint), no Document is kept: a command that rewrites notes keeps those it may
     rewrite (else `Vault.rewritable` parses them again).
     The caller saves the cache when its command is done (`save`)."""

@@ -296,11 +296,31 @@ def test_a_new_day_rewrites_many_regions_on_the_day_and_the_sync_after_is_warm(t
     parsed = _count_parses(monkeypatch)
     assert run(["sync", "--today", "2025-11-23", "--jobs", "1", str(tmp_path)]) == 0
     assert capsys.readouterr().out.count("\nupdated ") == 129
-    assert sorted(parsed) == sorted(2 * [f"n{i:03}.md" for i in range(130)])  # read as a cold run would, and as written
+    assert sorted(parsed) == [f"n{i:03}.md" for i in range(130)]  # each read once, and written where it was read
     assert (tmp_path / "n042.md").read_text().endswith("-->2025-11-23<!-- mdtracker:end last-updated -->\n")
     parsed.clear()
     assert run(["sync", "--today", "2025-11-23", str(tmp_path)]) == 0
     assert capsys.readouterr().out == "Every region is up to date.\n" and parsed == []
+    assert _report(tmp_path, capsys) == _report(tmp_path, capsys, "--no-cache")
+
+
+def test_a_check_that_parses_unchanged_notes_again_leaves_their_cache_as_it_is(tmp_path, capsys):
+    for i in range(130):  # enough for the workers
+        (tmp_path / f"n{i:03}.md").write_text(
+            f"# Note {i} [/]\n- [x] a\n- [ ] b\n\nChecked: <!-- mdtracker:begin last-updated -->"
+            "<!-- mdtracker:end last-updated -->\n")
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    shards = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in (tmp_path / ".mdtracker").glob("notes-*")}
+    (tmp_path / "n007.md").write_text("# Note 7 [/]\n- [x] a\n- [x] b\n")  # a changed note: its shard changes
+    capsys.readouterr()
+    assert run(["check", "--today", "2025-11-23", str(tmp_path)]) == 1  # a new day: every note parsed again
+    assert capsys.readouterr().out.count("region last-updated is out of date") == 129
+    now = {p.name: (p.stat().st_mtime_ns, p.read_bytes()) for p in (tmp_path / ".mdtracker").glob("notes-*")}
+    assert now.keys() == shards.keys()
+    rewritten = [name for name in shards if now[name] != shards[name]]
+    assert len(rewritten) == 1  # n007.md's shard
+    assert run(["sync", "--today", "2025-11-23", str(tmp_path)]) == 0
+    assert run(["check", "--today", "2025-11-23", str(tmp_path)]) == 0
     assert _report(tmp_path, capsys) == _report(tmp_path, capsys, "--no-cache")
 
 
