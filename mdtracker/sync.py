@@ -101,7 +101,8 @@ def plan(vault: Vault, analysis: Callable[[], Analysis], only: set[str] | None =
 
 def preplan(text: NoteText, doc: Document, summary: FileSummary | None, setting: Setting) -> Outcome | None:
     """The outcome of a note whose regions and cookies depend on nothing but the note itself and the day,
-    worked out without the rest of the vault; None when that cannot be done here (the vault's turn will tell why)."""
+    worked out without the rest of the vault; None when that cannot be done here (the vault's turn will tell
+    why)."""
     from mdtracker.analyze import combine
 
     assert setting.today is not None and summary is not None
@@ -165,7 +166,7 @@ def apply(vault: Vault, today: dt.date, incremental: bool = True) -> Applied:
         for o, stat in here:
             vault.refresh(o.path, o.new_text or "", o.new_raw or b"", stat)
         edited: dict[str, None] = {}
-    else:  # many notes rewritten here (regions on the vault or the day): parsed again on every core
+    else:  # many notes rewritten here (regions on the vault): parsed again on every core
         edited = vault.reread({o.path: (stat, digest(o.new_raw or b"")) for o, stat in here})
     vault.mark_fresh(today, {e.path: None for e in errors} | edited)  # what was written is fresh: sync is idempotent
     return Applied(written, errors)

@@ -281,8 +281,10 @@ class Vault:
         if self.setting.today is not None:
             # a note whose regions need nothing but itself and the day is parsed again and transformed right
             # there, on every core when there are many, as in a cold run (the notes a check left stale, a new
-            # day, a vault whose stamp is gone); so are those with regions on the vault when there are enough
-            # for the workers (nothing is written there: their cache stays as it is)
+            # day, a vault whose stamp is gone); those with regions on the vault are parsed there too when
+            # there are enough for the workers, and come back with their summaries, which their regions,
+            # rendered here, may read (`file`); left in the shards, each would be read whole (500 such notes
+            # in 10,000 on a new day: check 1.5 s and 154 MB, not 1.2 s and 103 MB)
             unparsed = [n for n in candidates if n.document is None]
             narrow = {n.rel for n in unparsed if n.scopes <= ALONE}
             wider = {n.rel for n in unparsed if n.rel not in narrow}
