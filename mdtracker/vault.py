@@ -63,15 +63,47 @@ def discover(root: Path, exclude: tuple[str, ...] = ()) -> list[tuple[str, str]]
     found = []
     top = os.fspath(root)
     for folder, dirs, files in os.walk(top):
-        dirs[:] = [d for d in dirs if d not in SKIPPED_FOLDERS and not d.startswith(".")]
+        dirs[:] = [d for d in dirs if searched(d)]
         base = os.path.relpath(folder, top).replace(os.sep, "/") + "/" if folder != top else ""
         for name in files:
-            if name.lower().endswith(".md") and not name.startswith("."):
+            if note_name(name):
                 rel = base + name
-                if not any(fnmatch.fnmatchcase(rel, pattern) for pattern in exclude):
+                if not excluded(rel, exclude):
                     found.append((rel, folder, name))
     found.sort()
     return [(os.path.join(folder, name), rel) for rel, folder, name in found]
+
+
+def searched(folder: str) -> bool:
+    """Whether discovery looks into a folder of this name (not `.git`, `.obsidian`, the cache, ...)."""
+    return folder not in SKIPPED_FOLDERS and not folder.startswith(".")
+
+
+def note_name(name: str) -> bool:
+    """Whether a file of this name is a note (`*.md`, not hidden)."""
+    return name.lower().endswith(".md") and not name.startswith(".")
+
+
+def excluded(rel: str, exclude: tuple[str, ...]) -> bool:
+    """Whether the config's `exclude` patterns leave this note out."""
+    return any(fnmatch.fnmatchcase(rel, pattern) for pattern in exclude)
+
+
+def rediscover(root: Path, exclude: tuple[str, ...], known: Iterable[str],
+               touched: Iterable[str]) -> list[tuple[str, str]]:
+    """What `discover` would find now, knowing that of the `known` notes only the `touched` paths (vault-
+    relative, with `/`) may have come, gone or changed since: the file system is asked about those only."""
+    top = os.fspath(root)
+    notes = set(known)
+    for rel in touched:
+        parts = rel.split("/")
+        path = os.path.join(top, *parts)
+        notes.discard(rel)
+        if (all(searched(p) for p in parts[:-1]) and note_name(parts[-1]) and not excluded(rel, exclude)
+                and os.path.lexists(path) and not os.path.isdir(path)
+                and not any(os.path.islink(os.path.join(top, *parts[:n])) for n in range(1, len(parts)))):
+            notes.add(rel)  # (discovery does not follow a link to a folder)
+    return [(os.path.join(top, *rel.split("/")), rel) for rel in sorted(notes)]
 
 
 @dataclass(frozen=True)
@@ -759,13 +791,14 @@ def _write(path: Path, data: object) -> None:
 def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = None,
          progress: Callable[[int], Callable[[int], None]] | None = None, previous: Vault | None = None,
          plan_for: dt.date | None = None, write: bool = False, texts: bool = False,
-         documents: bool = True) -> Vault:
+         documents: bool = True, touched: Iterable[str] | None = None) -> Vault:
     """Every note of the vault: from the cache where the note is unchanged, else parsed (on `jobs` processes
     when there are many). `progress(total)` gives a callback told of each note parsed. `previous`, a Vault
-    this process loaded before with the same config (watch), serves as the cache. With `plan_for` (sync and
-    check), notes whose regions depend on nothing but themselves and the day are transformed for that day as
-    they are parsed; with `write` (sync), written there too; with `texts` (check --diff), their old and new
-    texts kept.
+    this process loaded before with the same config (watch), serves as the cache; with it, `touched` (the
+    paths in the vault that file events named) holds the only notes that may have changed since, and no other
+    is looked at on disk. With `plan_for` (sync and check), notes whose regions depend on nothing but
+    themselves and the day are transformed for that day as they are parsed; with `write` (sync), written there
+    too; with `texts` (check --diff), their old and new texts kept.
     Without `documents` (report, lint), no Document is kept: a command that rewrites notes keeps those it may
     rewrite (else `Vault.rewritable` parses them again).
     The caller saves the cache when its command is done (`save`)."""
@@ -782,7 +815,12 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
     stats: dict[str, tuple[int, int, str]] = {}
     cold: list[tuple[str, str, int, int]] = []
     failed: dict[str, Note] = {}
-    for path, rel in discover(root, config.exclude):
+    look = set(touched) if touched is not None and previous is not None else None
+    found = discover(root, config.exclude) if look is None else rediscover(root, config.exclude, known, look)
+    for path, rel in found:
+        if look is not None and rel not in look and rel in known:
+            stats[rel] = known[rel]
+            continue
         try:
             st = os.stat(path)
         except OSError as err:

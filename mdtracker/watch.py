@@ -2,15 +2,19 @@
 
 watchdog reports file events; they are gathered until the vault has been quiet for a moment (a `git
 checkout` of 500 notes is one step, and nothing is written while a burst is still arriving), then one sync
-step runs on the vault held in memory: only the notes whose stat changed are parsed again, only the regions
+step runs on the vault held in memory: only the notes the events named are looked at on disk (the whole
+vault when a folder came, went or moved, and every few minutes in case the system dropped events: the
+watcher's one cost that grows with the vault), only those that changed are parsed again, only the regions
 whose inputs changed are rendered, and only what differs is written. Its own writes leave the notes' stats
-as recorded, so they start no new step: the watcher never loops on itself. Editors' temporary files (vim's
-`4913` probe, swap and backup files, VS Code's and Obsidian's atomic renames) are not notes and are ignored.
+as recorded, so the step their events start finds nothing to do: the watcher never loops on itself.
+Editors' temporary files (vim's `4913` probe, swap and backup files, VS Code's and Obsidian's atomic
+renames) are not notes and are ignored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,57 +27,73 @@ from watchdog.observers import Observer
 from mdtracker import sync
 from mdtracker.config import Config
 from mdtracker.errors import ConfigError
-from mdtracker.vault import CACHE_DIR, SKIPPED_FOLDERS, Vault, load, save
+from mdtracker.vault import VAULT_TEMPLATES, Vault, load, note_name, save, searched
 
 QUIET_S = 0.05  # the vault must be quiet this long before a step runs
 MAX_WAIT_S = 2.0  # but a step runs at the latest this long after the first event of a burst
+LOOK_EVERY_S = 60.0  # while idle, every note is looked at this often (inotify drops events when its queue is full)
+LOOK_SHARE = 0.005  # and on a vault where a look takes long, rarely enough to keep it under this share of a core
 
 
 @dataclass(eq=False)  # watchdog keeps handlers in a set
 class _Events(FileSystemEventHandler):
-    """Gathers the events that may matter: notes, the config, the vault's own templates."""
+    """Gathers the events that may matter, and what they name: notes, by their paths in the vault; or a reason
+    to look at the whole vault (a folder created, deleted or moved, the config, the vault's own templates)."""
 
     root: Path
     wake: threading.Event
     first: float = 0.0
     last: float = 0.0
+    notes: set[str] = field(default_factory=set)
+    everything: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def relevant(self, path: str) -> bool:
+    def _parts(self, path: str) -> tuple[str, ...] | None:
+        """The path's parts in the vault, when it is in a folder discovery looks into."""
         try:
-            rel = Path(path).relative_to(self.root)
+            parts = Path(path).relative_to(self.root).parts
         except ValueError:
-            return False
-        parts = rel.parts
-        if not parts or any(p in SKIPPED_FOLDERS or p.startswith(".") for p in parts[:-1]) or parts[0] == CACHE_DIR:
-            return False
-        name = parts[-1]
-        if name.startswith("."):
-            return False
-        return (name.lower().endswith(".md") or name in ("mdtracker.toml", "pyproject.toml")
-                or (len(parts) == 2 and parts[0] == "templates" and name.endswith(".j2")))
+            return None
+        return parts if parts and all(searched(p) for p in parts[:-1]) else None
 
     def on_any_event(self, event: FileSystemEvent) -> None:
         if event.event_type in ("opened", "closed_no_write"):
             return
-        paths = [event.src_path, getattr(event, "dest_path", "") or ""]
-        if any(p and self.relevant(str(p)) for p in paths):
+        notes, everything = set(), False
+        for path in (event.src_path, getattr(event, "dest_path", "") or ""):
+            parts = self._parts(os.fsdecode(path)) if path else None
+            if parts is None:
+                continue
+            name = parts[-1]
+            if event.is_directory:  # a change inside a folder comes as an event of its own; a new folder may not
+                everything = everything or (event.event_type in ("created", "deleted", "moved") and searched(name))
+            elif note_name(name):
+                notes.add("/".join(parts))
+            elif (len(parts) == 1 and name in ("mdtracker.toml", "pyproject.toml")) or (
+                    len(parts) == 2 and parts[0] == VAULT_TEMPLATES and name.endswith(".j2")):
+                everything = True
+        if notes or everything:
             now = time.monotonic()
             with self.lock:
                 self.first = self.first or now
                 self.last = now
+                self.notes |= notes
+                self.everything = self.everything or everything
             self.wake.set()
 
-    def settled(self) -> bool:
-        """True once a burst is over (quiet long enough, or waited long enough)."""
+    def settled(self) -> tuple[set[str], bool] | None:
+        """Once a burst is over (quiet long enough, or waited long enough): the notes its events named, and
+        whether to look at the whole vault; None before."""
         with self.lock:
             if not self.first:
-                return False
+                return None
             now = time.monotonic()
             if now - self.last >= QUIET_S or now - self.first >= MAX_WAIT_S:
+                burst = (self.notes, self.everything)
                 self.first = self.last = 0.0
-                return True
-            return False
+                self.notes, self.everything = set(), False
+                return burst
+            return None
 
 
 @dataclass
@@ -90,6 +110,9 @@ class Watcher:
     steps: int = 0
     writes: int = 0
     reported: set[str] = field(default_factory=set)
+    looked: float = 0.0  # when the last step that looked at every note ended (time.monotonic)
+    look_cost: float = 0.0  # and how long it took
+    saved: dict | None = None  # the fresh stamp the cache was last saved with
 
     def _config(self) -> Config | None:
         try:
@@ -107,14 +130,17 @@ class Watcher:
         self.config = config
         return config
 
-    def step(self) -> None:
-        """One sync of the vault as it is now."""
+    def step(self, touched: set[str] | None = None) -> None:
+        """One sync of the vault as it is now: of the notes, only those `touched` (their paths in the vault,
+        as file events named them since the last step) are looked at on disk; all of them if None."""
         config = self._config()
         if config is None:
             return
         self.steps += 1
         today = self.today()
-        self.vault = load(self.root, config, jobs=self.jobs, previous=self.vault, plan_for=today, write=True)
+        start, everything = time.monotonic(), touched is None or self.vault is None
+        self.vault = load(self.root, config, jobs=self.jobs, previous=self.vault, plan_for=today, write=True,
+                          touched=touched)
         applied = sync.apply(self.vault, today)
         messages = [str(err) for err in applied.errors]
         for message in messages:
@@ -124,7 +150,16 @@ class Watcher:
         for o in applied.written:
             self.writes += 1
             self.say(f"updated {o.path}: " + ", ".join(f"{c.what} (line {c.line})" for c in o.changes))
-        save(self.vault)
+        if self.vault.changed or self.vault.fresh != self.saved:  # else the cache on disk says it all already
+            save(self.vault)
+            self.saved = self.vault.fresh
+        if everything:
+            self.looked = time.monotonic()
+            self.look_cost = self.looked - start
+
+    def due_for_a_look(self) -> bool:
+        """Whether it is time to look at every note, in case the system dropped events."""
+        return time.monotonic() - self.looked >= max(LOOK_EVERY_S, self.look_cost / LOOK_SHARE)
 
     def run(self, stop: threading.Event, ready: threading.Event | None = None) -> None:
         wake = threading.Event()
@@ -138,13 +173,17 @@ class Watcher:
                 ready.set()
             while not stop.is_set():
                 wake.wait(0.5)
-                if events.settled():
+                burst = events.settled()
+                if burst is not None:
                     wake.clear()
-                    self.step()
+                    notes, everything = burst
+                    self.step(None if everything else notes)
                 elif events.first:
                     time.sleep(QUIET_S / 2)
                 else:
                     wake.clear()
+                    if self.due_for_a_look():
+                        self.step()
         finally:
             observer.stop()
             observer.join()

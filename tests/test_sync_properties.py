@@ -167,7 +167,8 @@ class CachedAgreesWithUncached(RuleBasedStateMachine):
     """Edits, syncs and checks in any order, on two copies of a vault: one run with the cache (and its fresh
     stamp, which lets a run look only at what changed, at the notes with regions on the day or the vault, and
     at the notes the last run left stale or failed on), the other with `--no-cache`. Every command must say
-    the same and leave the same bytes."""
+    the same and leave the same bytes. A watcher on the first copy is told, as file events would tell it,
+    which notes were written or deleted since its last step (or to look at every note)."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -177,6 +178,9 @@ class CachedAgreesWithUncached(RuleBasedStateMachine):
         self.uncached.mkdir()
         self.watcher: Watcher | None = None
         self.day = dt.date(2025, 11, 22)
+        self.seen: dict[str, bytes] = {}  # the notes as the watcher's last step left them
+        self.written: set[str] = set()  # the notes written or deleted since (even with the same bytes)
+        self.templates_changed = False
 
     def teardown(self) -> None:
         self.folder.cleanup()
@@ -204,6 +208,7 @@ class CachedAgreesWithUncached(RuleBasedStateMachine):
         for vault in (self.cached, self.uncached):
             (vault / slot).parent.mkdir(parents=True, exist_ok=True)
             (vault / slot).write_bytes(raw + (BROKEN if broken else b"") + end)
+        self.written.add(slot)
 
     @rule(name=st.sampled_from([*OWN, UNUSED]), body=st.sampled_from(TEMPLATES))
     def template(self, name: str, body: str | None) -> None:
@@ -216,11 +221,13 @@ class CachedAgreesWithUncached(RuleBasedStateMachine):
                 path.unlink(missing_ok=True)
             else:
                 path.write_text(body)
+        self.templates_changed = True
 
     @rule(slot=st.sampled_from(SLOTS))
     def delete(self, slot: str) -> None:
         for vault in (self.cached, self.uncached):
             (vault / slot).unlink(missing_ok=True)
+        self.written.add(slot)
 
     @rule(day=st.sampled_from(["2025-11-22", "2025-11-23"]))
     def sync(self, day: str) -> None:
@@ -240,16 +247,21 @@ class CachedAgreesWithUncached(RuleBasedStateMachine):
         """The cache deleted (always safe): the next command is cold."""
         shutil.rmtree(self.cached / ".mdtracker", ignore_errors=True)
 
-    @rule(day=st.sampled_from(["2025-11-22", "2025-11-23"]))
-    def watch_step(self, day: str) -> None:
+    @rule(day=st.sampled_from(["2025-11-22", "2025-11-23"]), look_at_all=st.booleans())
+    def watch_step(self, day: str, look_at_all: bool) -> None:
         """What `watch` does when notes change, on the vault it keeps in memory between steps (another `sync`
-        may have run in between, as when the user runs one while watch is on)."""
+        may have run in between, as when the user runs one while watch is on): told the notes that file events
+        would name (those written or deleted, by the user or by that sync), or to look at them all (as it
+        does when a folder or a template changed, and from time to time)."""
         said: list[str] = []
         if self.watcher is None:
             self.watcher = Watcher(self.cached, lambda: load_config(self.cached), lambda: self.day, said.append)
         self.day = dt.date.fromisoformat(day)
         self.watcher.say = said.append
-        self.watcher.step()
+        now = self._files(self.cached)
+        named = self.written | {rel for rel in now.keys() | self.seen.keys() if now.get(rel) != self.seen.get(rel)}
+        self.watcher.step(None if look_at_all or self.templates_changed else named)
+        self.seen, self.written, self.templates_changed = self._files(self.cached), set(), False
         out = io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(io.StringIO()):
             run(["sync", "--today", day, "--no-cache", str(self.uncached)])

@@ -11,8 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
+from watchdog import events
 
-from mdtracker.vault import load_config
+from mdtracker import watch
+from mdtracker.vault import discover, load_config, rediscover
 from mdtracker.watch import Watcher
 
 NOTE = "# Plan [/]\n- [x] a\n- [ ] b\n"
@@ -129,6 +131,131 @@ def test_create_delete_rename_and_move_out(vault, tmp_path_factory):
     shutil.move(str(outside / "plan.md"), str(root / "back.md"))  # and in again
     assert wait_for(lambda: "(2 of 2 tasks done)" in dashboard(root))
     running.quiet_after()
+
+
+def test_a_folder_moved_in_renamed_and_deleted(vault, tmp_path_factory):
+    root, running = vault
+    outside = tmp_path_factory.mktemp("elsewhere") / "week"
+    (outside / "days").mkdir(parents=True)
+    (outside / "mon.md").write_text("# Monday [/]\n- [x] one\n- [ ] two\n")
+    (outside / "days" / "tue.md").write_text("- [x] three\n")
+    shutil.move(str(outside), str(root / "week"))  # a folder of notes, moved in whole
+    assert wait_for(lambda: "(3 of 5 tasks done)" in dashboard(root))
+    assert wait_for(lambda: (root / "week" / "mon.md").read_text().startswith("# Monday [1/2]"))
+    os.rename(root / "week", root / "w47")
+    (root / "w47" / "mon.md").write_text("# Monday [/]\n- [x] one\n- [x] two\n")
+    assert wait_for(lambda: (root / "w47" / "mon.md").read_text().startswith("# Monday [2/2]"))
+    assert wait_for(lambda: "(4 of 5 tasks done)" in dashboard(root))
+    shutil.rmtree(root / "w47")
+    assert wait_for(lambda: "(1 of 2 tasks done)" in dashboard(root))
+    running.quiet_after()
+
+
+def test_looking_only_at_the_paths_events_named_finds_what_looking_at_everything_finds(tmp_path):
+    root, outside, exclude = tmp_path / "vault", tmp_path / "elsewhere", ("drafts/*",)
+
+    def put(where: Path, text: str = "- [ ] x\n") -> None:
+        where.parent.mkdir(parents=True, exist_ok=True)
+        where.write_text(text)
+
+    for rel in ["a.md", "old.md", "sub/b.md", "sub/deep/c.MD", "drafts/d.md"]:
+        put(root / rel)
+    known = [rel for _, rel in discover(root, exclude)]
+    put(root / "new.md")
+    (root / "old.md").unlink()
+    os.rename(root / "sub" / "b.md", root / "sub" / "b2.md")
+    put(root / ".hidden.md")
+    put(root / ".obsidian" / "w.md")
+    put(root / "drafts" / "e.md")  # excluded by the config
+    put(root / "folder.md" / "f.md")  # a folder named like a note, and a note in it
+    put(outside / "g.md")
+    os.symlink(outside, root / "linked")  # discovery does not follow links to folders
+    os.symlink(outside / "g.md", root / "h.md")  # but a link to a note is a note
+    os.symlink(outside / "none.md", root / "broken.md")  # (one it cannot read: it says so)
+    touched = {"new.md", "old.md", "sub/b.md", "sub/b2.md", ".hidden.md", ".obsidian/w.md", "drafts/e.md",
+               "folder.md", "folder.md/f.md", "linked/g.md", "h.md", "broken.md", "gone/never.md"}
+    found = discover(root, exclude)
+    assert [rel for _, rel in found] == ["a.md", "broken.md", "folder.md/f.md", "h.md", "new.md", "sub/b2.md",
+                                         "sub/deep/c.MD"]
+    assert rediscover(root, exclude, known, touched) == found
+
+
+@pytest.mark.parametrize("kind, paths, named", [
+    (events.FileModifiedEvent, ("plan.md",), {"plan.md"}),
+    (events.FileClosedEvent, ("sub/plan.MD",), {"sub/plan.MD"}),
+    (events.FileMovedEvent, (".plan.md.tmp-1", "plan.md"), {"plan.md"}),  # an editor's atomic save
+    (events.FileMovedEvent, ("plan.md", "plan.md~"), {"plan.md"}),  # vim's backup
+    (events.FileMovedEvent, ("a.md", "../elsewhere/a.md"), {"a.md"}),  # moved out of the vault
+    (events.FileDeletedEvent, ("sub/a.md",), {"sub/a.md"}),
+    (events.FileCreatedEvent, ("4913",), None),
+    (events.FileCreatedEvent, (".plan.md.swp",), None),
+    (events.FileModifiedEvent, (".obsidian/workspace.md",), None),
+    (events.FileModifiedEvent, (".mdtracker/index.pickle",), None),
+    (events.FileModifiedEvent, ("node_modules/x/README.md",), None),
+    (events.FileOpenedEvent, ("plan.md",), None),
+    (events.DirModifiedEvent, ("sub",), None),  # each change inside it comes as an event of its own
+    (events.DirCreatedEvent, ("sub",), "everything"),  # a folder that came with notes in it
+    (events.DirMovedEvent, ("../elsewhere/week", "week"), "everything"),
+    (events.DirMovedEvent, ("week", "w47"), "everything"),
+    (events.DirDeletedEvent, ("w47",), "everything"),
+    (events.DirCreatedEvent, (".trash",), None),
+    (events.FileModifiedEvent, ("mdtracker.toml",), "everything"),
+    (events.FileModifiedEvent, ("templates/mine.md.j2",), "everything"),
+    (events.FileModifiedEvent, ("sub/pyproject.toml",), None),
+])
+def test_what_a_file_event_makes_the_watcher_look_at(tmp_path, monkeypatch, kind, paths, named):
+    monkeypatch.setattr(watch, "QUIET_S", 0.0)
+    root = tmp_path / "vault"
+    gathered = watch._Events(root, threading.Event())
+    where = [tmp_path / path[3:] if path.startswith("../") else root / path for path in paths]
+    gathered.on_any_event(kind(*map(str, where)))
+    burst = gathered.settled()
+    if named is None:
+        assert burst is None and not gathered.wake.is_set()
+    else:
+        assert gathered.wake.is_set()
+        assert burst == ((set(), True) if named == "everything" else (named, False))
+
+
+def test_a_change_whose_events_were_lost_is_found_by_the_next_look_at_every_note(tmp_path, monkeypatch):
+    """inotify drops events when its queue overflows; the watcher looks at every note from time to time."""
+    monkeypatch.setattr(watch, "LOOK_EVERY_S", 1.0)
+    monkeypatch.setattr(watch, "LOOK_SHARE", 0.5)
+    heard = watch._Events.on_any_event
+
+    def dropping(self, event):  # the system loses every event about lost.md
+        if "lost.md" not in (Path(event.src_path).name, Path(event.dest_path or "x").name):
+            heard(self, event)
+
+    monkeypatch.setattr(watch._Events, "on_any_event", dropping)
+    (tmp_path / "plan.md").write_text(NOTE)
+    (tmp_path / "dashboard.md").write_text(DASHBOARD)
+    running = Running(tmp_path)
+    try:
+        (tmp_path / "lost.md").write_text("# Lost [/]\n- [x] c\n")
+        assert wait_for(lambda: "(2 of 3 tasks done)" in dashboard(tmp_path), timeout=15)
+        assert (tmp_path / "lost.md").read_text() == "# Lost [1/1]\n- [x] c\n"
+    finally:
+        running.close()
+
+
+def test_looking_at_every_note_while_nothing_changes_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setattr(watch, "LOOK_EVERY_S", 0.3)
+    monkeypatch.setattr(watch, "LOOK_SHARE", 0.5)
+    (tmp_path / "plan.md").write_text(NOTE)
+    (tmp_path / "dashboard.md").write_text(DASHBOARD)
+    running = Running(tmp_path)
+    try:
+        time.sleep(1.0)
+        files = sorted(p for p in tmp_path.rglob("*") if p.is_file())
+        before = [(p, p.stat().st_mtime_ns) for p in files]
+        steps = running.watcher.steps
+        time.sleep(2.0)
+        assert running.watcher.steps - steps >= 2  # it did look, more than once
+        assert [(p, p.stat().st_mtime_ns) for p in sorted(p for p in tmp_path.rglob("*") if p.is_file())] == before
+        assert any(p.name == "index.pickle" for p, _ in before)  # the cache too is left as it is
+    finally:
+        running.close()
 
 
 def test_a_burst_of_500_notes_is_one_step(vault):
