@@ -90,20 +90,21 @@ def excluded(rel: str, exclude: tuple[str, ...]) -> bool:
 
 
 def rediscover(root: Path, exclude: tuple[str, ...], known: Iterable[str],
-               touched: Iterable[str]) -> list[tuple[str, str]]:
+               touched: Iterable[str]) -> list[tuple[str | None, str]]:
     """What `discover` would find now, knowing that of the `known` notes only the `touched` paths (vault-
-    relative, with `/`) may have come, gone or changed since: the file system is asked about those only."""
+    relative, with `/`) may have come, gone or changed since: the file system is asked about those only. The
+    path of a known note that was not touched is None: there is nothing to look at."""
     top = os.fspath(root)
-    notes = set(known)
+    notes: dict[str, str | None] = dict.fromkeys(known)
     for rel in touched:
         parts = rel.split("/")
         path = os.path.join(top, *parts)
-        notes.discard(rel)
+        notes.pop(rel, None)
         if (all(searched(p) for p in parts[:-1]) and note_name(parts[-1]) and not excluded(rel, exclude)
                 and os.path.lexists(path) and not os.path.isdir(path)
                 and not any(os.path.islink(os.path.join(top, *parts[:n])) for n in range(1, len(parts)))):
-            notes.add(rel)  # (discovery does not follow a link to a folder)
-    return [(os.path.join(top, *rel.split("/")), rel) for rel in sorted(notes)]
+            notes[rel] = path  # (discovery does not follow a link to a folder)
+    return [(notes[rel], rel) for rel in sorted(notes)]
 
 
 @dataclass(frozen=True)
@@ -815,10 +816,13 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
     stats: dict[str, tuple[int, int, str]] = {}
     cold: list[tuple[str, str, int, int]] = []
     failed: dict[str, Note] = {}
-    look = set(touched) if touched is not None and previous is not None else None
-    found = discover(root, config.exclude) if look is None else rediscover(root, config.exclude, known, look)
+    found: list[tuple[str | None, str]]
+    if touched is None or previous is None:
+        found = list(discover(root, config.exclude))
+    else:
+        found = rediscover(root, config.exclude, known, touched)
     for path, rel in found:
-        if look is not None and rel not in look and rel in known:
+        if path is None:  # a note no file event named: as it was
             stats[rel] = known[rel]
             continue
         try:
