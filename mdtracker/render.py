@@ -81,6 +81,18 @@ def days_between(start: dt.date, end: dt.date) -> int:
     return (end - start).days
 
 
+def limited(items: Any, limit: object = None) -> tuple[list[Any], int]:
+    """The first `limit` items (all of them when None), and how many more there are: `limit=20` on a region,
+    as Obsidian Tasks' `limit to 20 tasks`."""
+    items = list(items)
+    if limit is None:
+        return items, 0
+    if isinstance(limit, bool) or not str(limit).isdigit():
+        raise jinja2.TemplateRuntimeError(f"limit={limit} is not a whole number")
+    shown = items[:int(str(limit))]
+    return shown, len(items) - len(shown)
+
+
 def number(value: float | None) -> str:
     """`4.0` → `4`, `2.5` → `2.5`."""
     if value is None:
@@ -101,7 +113,8 @@ def _environment(root: Path, own: frozenset[str]) -> SandboxedEnvironment:
         loader=jinja2.ChoiceLoader(loaders), autoescape=False, keep_trailing_newline=False,
         trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
     )
-    env.filters.update(percent=percent, bar=bar, add_days=add_days, number=number, title_only=recognize.title_only)
+    env.filters.update(percent=percent, bar=bar, add_days=add_days, number=number, title_only=recognize.title_only,
+                       limited=limited)
     env.tests["startingwith"] = lambda value, prefix: str(value).startswith(prefix)
     env.globals.update(days_between=days_between)
     return env

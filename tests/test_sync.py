@@ -124,6 +124,16 @@ def test_whatever_a_template_raises_fails_its_region_and_leaves_the_note_alone(t
     assert note.read_text() == text
 
 
+@pytest.mark.parametrize("limit", ["-1", "x", "2.5"])
+def test_a_limit_that_is_not_a_whole_number_is_an_error_at_its_region(tmp_path, capsys, limit):
+    note = tmp_path / "n.md"
+    text = f"- [ ] a 📅 2025-11-01\n\n<!-- mdtracker:begin overdue limit={limit} -->\n<!-- mdtracker:end overdue -->\n"
+    note.write_text(text)
+    assert run(["sync", *TODAY, str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"n.md:3: region overdue: limit={limit} is not a whole number; note left untouched\n"
+    assert note.read_text() == text
+
+
 def test_sandbox_keeps_templates_from_reaching_python(tmp_path, capsys):
     (tmp_path / "templates").mkdir()
     (tmp_path / "templates" / "evil.md.j2").write_text("{{ ''.__class__.__mro__[1].__subclasses__() }}")
