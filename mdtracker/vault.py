@@ -21,7 +21,7 @@ import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Container, Iterable, Iterator, Mapping, TypeVar
 
 from mdtracker import __version__
 from mdtracker import config as config_mod
@@ -716,11 +716,11 @@ def _cacheable(note: Note) -> Note:
     return note if note.document is None and note.outcome is None else replace(note, document=None, outcome=None)
 
 
-def _store_shard(folder: Path, n: int, key: tuple[object, ...], keep: Iterable[str], notes: list[Note]) -> bool:
-    """Write shard n: those of its cached notes still in `keep`, and `notes` (but notes that could not be
-    read). False if it could not be written. A shard that holds these notes already, as they are, and no
-    other, is left as it is (a check parses unchanged notes again, a sync those it does not rewrite)."""
-    keep = set(keep)
+def _store_shard(folder: Path, n: int, key: tuple[object, ...], keep: Container[str], notes: list[Note]) -> bool:
+    """Write shard n: those of its cached notes still in `keep` (the notes of the vault, or at least of the
+    shard), and `notes` (but notes that could not be read). False if it could not be written. A shard that
+    holds these notes already, as they are, and no note gone from `keep`, is left as it is (a check parses
+    unchanged notes again, a sync those it does not rewrite)."""
     old = _read_shard(folder, n, key)
     if _holds(old, keep, notes):
         return True
@@ -734,15 +734,17 @@ def _store_shard(folder: Path, n: int, key: tuple[object, ...], keep: Iterable[s
     return True
 
 
-def _holds(shard: Shard, keep: set[str], notes: list[Note]) -> bool:
-    """Whether the shard holds the `keep` notes and `notes`, these as they are (a note's summary follows from
-    its bytes, which its digest stands for, and from the cache's key), and nothing else."""
+def _holds(shard: Shard, keep: Container[str], notes: list[Note]) -> bool:
+    """Whether writing the shard would leave it as it is: it holds `notes` as they are (a note's summary
+    follows from its bytes, which its digest stands for, and from the cache's key), and no note gone from
+    `keep`."""
     if any(note.error is not None for note in notes):
         return False
     held = shard.notes()
-    if held.keys() != keep | {note.rel for note in notes}:
+    rels = {note.rel for note in notes}
+    if not all(rel in keep or rel in rels for rel in held):
         return False
-    return all(held[note.rel] == replace(note, summary=None, document=None, outcome=None) for note in notes)
+    return all(held.get(note.rel) == replace(note, summary=None, document=None, outcome=None) for note in notes)
 
 
 def _cache_folder(folder: Path) -> None:
@@ -765,9 +767,8 @@ def save(vault: Vault) -> None:
             note = vault.parsed.get(rel)
             if note is None or not note.stored:
                 pending.setdefault(_shard(rel), []).extend([note] if note is not None else [])
-        members = _by_shard(vault.stats, str) if pending else {}
         for n, notes in pending.items():
-            if not _store_shard(folder, n, key, members.get(n, ()), notes):
+            if not _store_shard(folder, n, key, vault.stats, notes):
                 return
         stats = {rel: stat for rel, stat in vault.stats.items()
                  if not (rel in vault.parsed and vault.parsed[rel].error)}
