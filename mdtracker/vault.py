@@ -89,22 +89,19 @@ def excluded(rel: str, exclude: tuple[str, ...]) -> bool:
     return any(fnmatch.fnmatchcase(rel, pattern) for pattern in exclude)
 
 
-def rediscover(root: Path, exclude: tuple[str, ...], known: Iterable[str],
-               touched: Iterable[str]) -> list[tuple[str | None, str]]:
-    """What `discover` would find now, knowing that of the `known` notes only the `touched` paths (vault-
-    relative, with `/`) may have come, gone or changed since: the file system is asked about those only. The
-    path of a known note that was not touched is None: there is nothing to look at."""
+def rediscover(root: Path, exclude: tuple[str, ...], touched: Iterable[str]) -> list[tuple[str, str]]:
+    """Of the `touched` paths (vault-relative, with `/`), those `discover` would find now, as it gives them:
+    when file events named only these, the file system is asked about nothing else."""
     top = os.fspath(root)
-    notes: dict[str, str | None] = dict.fromkeys(known)
+    found = []
     for rel in touched:
         parts = rel.split("/")
         path = os.path.join(top, *parts)
-        notes.pop(rel, None)
         if (all(searched(p) for p in parts[:-1]) and note_name(parts[-1]) and not excluded(rel, exclude)
                 and os.path.lexists(path) and not os.path.isdir(path)
                 and not any(os.path.islink(os.path.join(top, *parts[:n])) for n in range(1, len(parts)))):
-            notes[rel] = path  # (discovery does not follow a link to a folder)
-    return [(notes[rel], rel) for rel in sorted(notes)]
+            found.append((path, rel))  # (discovery does not follow a link to a folder)
+    return sorted(found, key=lambda entry: entry[1])
 
 
 @dataclass(frozen=True)
@@ -270,11 +267,14 @@ class Vault:
     named: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions: their names
     jobs: int | None = None
     store: bool = False  # notes parsed again go to the cache's shards where they are parsed (cache on, not watch)
+    held: dict[str, Note] | None = None  # watch: the notes of its last step, in memory
     _notes: dict[str, Note] | None = None
     _loaded: list[Shard] | None = None  # the cache's shards as read for the analysis, their fields read as asked
 
     @property
     def notes(self) -> dict[str, Note]:
+        if self._notes is None and self.held is not None:
+            self._notes = self._held_and_parsed(self.held)
         if self._notes is None:
             shards = self._loaded if self._loaded is not None else self.cached()  # (read one by one if not yet)
             cached = {rel: note for shard in shards for rel, note in shard.whole().items()}
@@ -293,6 +293,22 @@ class Vault:
                 self.changed.add(note.rel)
             self._notes = {rel: note for rel, note in notes.items() if note is not None}
         return self._notes
+
+    def _held_and_parsed(self, held: dict[str, Note]) -> dict[str, Note] | None:
+        """The notes of watch's last step, with those parsed now and without those gone, in path order: what
+        `notes` finds, without a pass over the vault in Python (None if a note is missing from both)."""
+        notes = dict(held)
+        came = False
+        for rel in self.changed:
+            note = self.parsed.get(rel)
+            if note is None:
+                notes.pop(rel, None)
+            else:
+                came = came or rel not in notes
+                notes[rel] = note
+        if notes.keys() != self.stats.keys():
+            return None
+        return {rel: notes[rel] for rel in self.stats} if came else notes
 
     def rewritable(self, only: set[str] | None = None) -> list[Document]:
         """The Documents of the notes sync or lint --fix may rewrite (of those in `only`), parsed again from
@@ -358,7 +374,7 @@ class Vault:
                            None, shelf)
         if any(note.stored for note in again):  # their summaries are in the shards now: read them from there
             root = self.root
-            self.cached, self._notes, self._loaded = (lambda: _shards(root, key)), None, None
+            self.cached, self._notes, self._loaded, self.held = (lambda: _shards(root, key)), None, None, None
         for note in again:
             self._take(note)
 
@@ -814,18 +830,18 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
     known: dict[str, tuple[int, int, str]] = index.get("stats", {})
     written_ns = index.get("written_ns", 0)
     loaded_ns = time.time_ns()
-    stats: dict[str, tuple[int, int, str]] = {}
     cold: list[tuple[str, str, int, int]] = []
     failed: dict[str, Note] = {}
-    found: list[tuple[str | None, str]]
-    if touched is None or previous is None:
-        found = list(discover(root, config.exclude))
-    else:
-        found = rediscover(root, config.exclude, known, touched)
+    look = set(touched) if touched is not None and previous is not None else None
+    if look is None:
+        stats: dict[str, tuple[int, int, str]] = {}
+        found = discover(root, config.exclude)
+    else:  # the notes no file event named are as they were
+        found = rediscover(root, config.exclude, look)
+        stats = dict(known)
+        for rel in look - {rel for _, rel in found}:
+            stats.pop(rel, None)
     for path, rel in found:
-        if path is None:  # a note no file event named: as it was
-            stats[rel] = known[rel]
-            continue
         try:
             st = os.stat(path)
         except OSError as err:
@@ -839,15 +855,20 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
         else:
             cold.append((path, rel, st.st_size, st.st_mtime_ns))
             stats[rel] = (st.st_size, st.st_mtime_ns, "")
+    if look is not None and any(rel not in known for _, rel in found):
+        stats = dict(sorted(stats.items()))  # notes came: in path order, as discovered
     key = _cache_key(config)
     shelf = (root / CACHE_DIR, key, stats) if cache and previous is None else None  # workers write shards
     parsed = {note.rel: note for note in sorted(_parse_all(cold, setting, jobs, progress, shelf), key=lambda n: n.rel)}
     parsed.update(failed)
     for rel, note in parsed.items():
         stats[rel] = (note.size, note.mtime_ns, note.digest)
-    changed = set(parsed) | (set(known) - set(stats))
+    gone = (known.keys() - stats.keys()) if look is None else {rel for rel in look if rel in known and rel not in stats}
+    changed = set(parsed) | gone
+    held = None
     if previous is not None:
-        earlier = HeldShard(previous.notes)
+        held = previous.notes
+        earlier = HeldShard(held)
         cached: Callable[[], Iterable[Shard]] = lambda: (earlier,)
     elif known or any(note.stored for note in parsed.values()):
         cached = lambda: _shards(root, key)
@@ -855,7 +876,7 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
         cached = lambda: ()
     return Vault(root, config, stats, setting, parsed, changed, fresh=index.get("fresh"), cached=cached,
                  loaded_ns=loaded_ns, wide=index.get("wide", {}), named=index.get("named", {}), jobs=jobs,
-                 store=shelf is not None)
+                 store=shelf is not None, held=held)
 
 
 def _digest_of(path: str) -> str:

@@ -177,9 +177,25 @@ def test_looking_only_at_the_paths_events_named_finds_what_looking_at_everything
     found = discover(root, exclude)
     assert [rel for _, rel in found] == ["a.md", "broken.md", "folder.md/f.md", "h.md", "new.md", "sub/b2.md",
                                          "sub/deep/c.MD"]
-    # the notes it did not look at (no event named them) come without a path
-    assert rediscover(root, exclude, known, touched) == [(None if rel in ("a.md", "sub/deep/c.MD") else path, rel)
-                                                         for path, rel in found]
+    again = rediscover(root, exclude, touched)
+    assert again == [(path, rel) for path, rel in found if rel in touched]
+    assert sorted(set(known) - touched | {rel for _, rel in again}) == [rel for _, rel in found]
+
+
+def test_a_note_that_comes_while_watching_takes_its_place_in_path_order(tmp_path):
+    for name in ("b.md", "c.md"):
+        (tmp_path / name).write_text("# Plan [/]\n- [ ] late 📅 2025-11-01\n")
+    (tmp_path / "dashboard.md").write_text("<!-- mdtracker:begin overdue -->\n<!-- mdtracker:end overdue -->\n")
+    said: list[str] = []
+    watcher = Watcher(tmp_path, lambda: load_config(tmp_path), lambda: dt.date(2025, 11, 22), said.append)
+    watcher.step()
+    (tmp_path / "a.md").write_text("# Plan [/]\n- [x] done\n- [ ] late 📅 2025-11-01\n")
+    (tmp_path / "c.md").write_text("# Plan [0/1]\n- [x] late 📅 2025-11-01\n")
+    said.clear()
+    watcher.step({"a.md", "c.md"})  # as the file events name them
+    assert [m.split(":")[0] for m in said] == ["updated a.md", "updated c.md", "updated dashboard.md"]
+    late = [line.split("`")[1] for line in dashboard(tmp_path).splitlines() if line.startswith("- ")]
+    assert late == ["a.md", "b.md"]  # equally late: by path, as the report lists them
 
 
 @pytest.mark.parametrize("kind, paths, named", [
