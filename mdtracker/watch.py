@@ -138,7 +138,7 @@ class Watcher:
             return
         self.steps += 1
         today = self.today()
-        start, everything = time.monotonic(), touched is None or self.vault is None
+        start, everything, cold = time.monotonic(), touched is None or self.vault is None, self.vault is None
         self.vault = load(self.root, config, jobs=self.jobs, previous=self.vault, plan_for=today, write=True,
                           touched=touched)
         applied = sync.apply(self.vault, today)
@@ -153,6 +153,8 @@ class Watcher:
         if self.vault.changed or self.vault.fresh != self.saved:  # else the cache on disk says it all already
             save(self.vault)
             self.saved = self.vault.fresh
+        if cold:  # every note's summary, held from now on between steps: read now, not at the first change
+            self.vault.notes  # noqa: B018
         if everything:
             self.looked = time.monotonic()
             self.look_cost = self.looked - start
