@@ -87,9 +87,10 @@ def limited(items: Any, limit: object = None) -> tuple[list[Any], int]:
     items = list(items)
     if limit is None:
         return items, 0
-    if isinstance(limit, bool) or not str(limit).isdigit():
+    text = str(limit)
+    if isinstance(limit, bool) or not (text.isascii() and text.isdigit()):  # (`²` is a digit to str.isdigit)
         raise jinja2.TemplateRuntimeError(f"limit={limit} is not a whole number")
-    shown = items[:int(str(limit))]
+    shown = items[:int(text)]
     return shown, len(items) - len(shown)
 
 

@@ -124,7 +124,7 @@ def test_whatever_a_template_raises_fails_its_region_and_leaves_the_note_alone(t
     assert note.read_text() == text
 
 
-@pytest.mark.parametrize("limit", ["-1", "x", "2.5"])
+@pytest.mark.parametrize("limit", ["-1", "x", "2.5", "²"])
 def test_a_limit_that_is_not_a_whole_number_is_an_error_at_its_region(tmp_path, capsys, limit):
     note = tmp_path / "n.md"
     text = f"- [ ] a 📅 2025-11-01\n\n<!-- mdtracker:begin overdue limit={limit} -->\n<!-- mdtracker:end overdue -->\n"
