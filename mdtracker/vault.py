@@ -863,8 +863,7 @@ def load(root: Path, config: Config, *, cache: bool = True, jobs: int | None = N
     parsed.update(failed)
     for rel, note in parsed.items():
         stats[rel] = (note.size, note.mtime_ns, note.digest)
-    gone = (known.keys() - stats.keys()) if look is None else {rel for rel in look if rel in known and rel not in stats}
-    changed = set(parsed) | gone
+    changed = set(parsed) | (known.keys() - stats.keys())
     held = None
     if previous is not None:
         held = previous.notes
