@@ -59,7 +59,7 @@ def _parse_batch(paths: list[str]) -> int:
 
 
 def floors(vault: Path) -> dict[str, float]:
-    from mdtracker.vault import discover
+    from mdtracker.discovery import discover
 
     paths = [p for p, _ in discover(vault)]
     t = time.perf_counter()

@@ -21,8 +21,10 @@ import click
 
 from mdtracker import __version__
 from mdtracker.errors import MdtrackerError
+from mdtracker.engine import Engine
 from mdtracker.files import split_lines
-from mdtracker.vault import Vault, load, load_config, open_root, save
+from mdtracker.pipeline import load_config, open_root
+from mdtracker.vault import Vault
 
 if TYPE_CHECKING:  # the heavy modules load when a command needs them: `sync` on a fresh vault needs none
     from rich.console import Console
@@ -52,32 +54,26 @@ def _common(command: Callable[..., Any]) -> Callable[..., Any]:
 
 @dataclass
 class Run:
-    """A command's vault, its day, and the analysis (computed when first asked for)."""
+    """A command's engine, updated once, its day, and the analysis (computed when first asked for)."""
 
-    vault: Vault
+    engine: Engine
     today: dt.date
-    cache: bool = True
-    stamped: bool = False  # the fresh stamp changed: the cache index must be written
+
+    @property
+    def vault(self) -> Vault:
+        return self.engine.current
 
     @functools.cached_property
     def analysis(self) -> Analysis:
-        return self.vault.analysis(self.today)
+        return self.engine.analysis(self.today)
 
     @property
     def fresh(self) -> bool:
         """Nothing changed since a run found every region fresh: sync and check have nothing to do."""
-        return self.cache and self.vault.is_fresh(self.today)
+        return self.engine.fresh(self.today)
 
     def mark_fresh(self, stale: dict[str, tuple[Change, ...] | None]) -> None:
-        """Every region is fresh but in the `stale` notes (what is out of date in each; None if it failed):
-        remember the vault's state, so that the next run can stop early, or look only at those notes and what
-        changed."""
-        self.vault.mark_fresh(self.today, stale)
-        self.stamped = True
-
-    def save(self) -> None:
-        if self.cache and (self.vault.changed or self.stamped):
-            save(self.vault)
+        self.engine.mark_fresh(self.today, stale)
 
 
 def _vault_command(rewrites: str | None = None) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -99,13 +95,13 @@ def _on_vault(command: Callable[..., Any], rewrites: str | None) -> Callable[...
                or _date(os.environ.get("MDTRACKER_TODAY") or None, "MDTRACKER_TODAY")
                or config.today or dt.date.today())
         with _progress() as progress:
-            loaded = load(root, config, cache=not no_cache, jobs=jobs, progress=progress,
-                          plan_for=day if rewrites else None, write=rewrites == "write",
-                          texts=bool(kwargs.get("diff")),
+            engine = Engine(root, config, jobs, use_cache=not no_cache, progress=progress)
+            engine.update(today=day if rewrites else None, write=rewrites == "write", texts=bool(kwargs.get("diff")),
                           documents=rewrites in ("write", "compare") or bool(kwargs.get("fix")))
-        run = Run(loaded, day, cache=not no_cache)
+        engine.progress = None
+        run = Run(engine, day)
         code = int(command(run, **kwargs))
-        run.save()
+        engine.save()
         return code
 
     wrapper: Callable[..., Any] = run_on_vault
@@ -162,16 +158,13 @@ def sync_command(run: Run) -> int:
     if run.fresh:
         click.echo("Every region is up to date.")
         return EXIT_OK
-    from mdtracker import sync
-
-    applied = sync.apply(run.vault, run.today, incremental=run.cache)
+    applied = run.engine.apply(run.today)
     for err in applied.errors:
         _error(str(err))
     for o in applied.written:
         click.echo(f"updated {o.path}: " + ", ".join(f"{c.what} (line {c.line})" for c in o.changes))
     if not applied.written and not applied.errors:
         click.echo("Every region is up to date.")
-    run.stamped = True
     return EXIT_ERROR if applied.errors else EXIT_OK
 
 
@@ -218,9 +211,7 @@ def check_command(run: Run, diff: bool) -> int:
     """Change nothing; list every region that is out of date."""
     if run.fresh:
         return EXIT_OK
-    from mdtracker import sync
-
-    outcomes, errors = sync.outcomes(run.vault, run.today, incremental=run.cache, known=not diff)
+    outcomes, errors = run.engine.plan(run.today, known=not diff)
     for err in errors:
         _error(str(err))
     stale = [o for o in outcomes if o.stale]
@@ -244,7 +235,7 @@ def report_command(run: Run, as_json: bool) -> int:
     from mdtracker import report
 
     vault, analysis = run.vault, run.analysis
-    if run.cache and (found := vault.found_stale()) is not None:
+    if run.engine.use_cache and (found := vault.found_stale()) is not None:
         run.mark_fresh(found)  # it parsed every note: the next sync or check need only look at what it found
     for err in vault.errors:
         _error(str(err))
@@ -270,7 +261,9 @@ def lint_command(run: Run, fix: bool) -> int:
         for err in errors:
             _error(str(err))
         if fixed:
-            problems = Run(load(vault.root, vault.config), run.today).analysis.problems
+            again = Engine(vault.root, vault.config)
+            again.update()
+            problems = again.analysis(run.today).problems
     for p in problems:
         click.echo(str(p))
     return EXIT_FOUND if problems else EXIT_OK
@@ -295,7 +288,7 @@ def run(argv: list[str] | None = None) -> int:
 
 def entry() -> None:
     """The `mdtracker` command (and `python -m mdtracker`): one command, in a process of its own."""
-    from mdtracker.vault import fewer_collections
+    from mdtracker.workers import fewer_collections
 
     fewer_collections()
     sys.exit(run(sys.argv[1:]))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from mdtracker import mojibake
 from mdtracker.errors import NoteError
 from mdtracker.files import read_note, write_note
+from mdtracker.pipeline import rewritable
 from mdtracker.vault import Vault
 
 
@@ -19,7 +20,7 @@ class Fixed:
 def fix_mojibake(vault: Vault) -> tuple[list[Fixed], list[NoteError]]:
     """Repair certain mojibake in every note that has some; touch no other byte and no other note."""
     fixed, errors = [], []
-    for doc in vault.rewritable():
+    for doc in rewritable(vault):
         if not any(p.code == "mojibake" for p in doc.problems):
             continue
         try:

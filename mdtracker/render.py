@@ -24,7 +24,7 @@ from mdtracker.analyze import Analysis
 from mdtracker.counts import Counts, percent
 from mdtracker.model import Document
 from mdtracker.regions import Region
-from mdtracker.vault import SUFFIX, VAULT_TEMPLATES
+from mdtracker.discovery import SUFFIX, VAULT_TEMPLATES
 
 
 def builtin_folder() -> Path:

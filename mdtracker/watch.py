@@ -24,10 +24,10 @@ from typing import Callable
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
-from mdtracker import sync
 from mdtracker.config import Config
+from mdtracker.discovery import VAULT_TEMPLATES, note_name, searched
+from mdtracker.engine import Engine
 from mdtracker.errors import ConfigError
-from mdtracker.vault import VAULT_TEMPLATES, Vault, load, note_name, save, searched
 
 QUIET_S = 0.05  # the vault must be quiet this long before a step runs
 MAX_WAIT_S = 2.0  # but a step runs at the latest this long after the first event of a burst
@@ -106,13 +106,12 @@ class Watcher:
     say: Callable[[str], None]
     jobs: int | None = None
     config: Config | None = None
-    vault: Vault | None = None
+    engine: Engine | None = None  # the vault held between steps
     steps: int = 0
     writes: int = 0
     reported: set[str] = field(default_factory=set)
     looked: float = 0.0  # when the last step that looked at every note ended (time.monotonic)
     look_cost: float = 0.0  # and how long it took
-    saved: dict | None = None  # the fresh stamp the cache was last saved with
 
     def _config(self) -> Config | None:
         try:
@@ -125,7 +124,7 @@ class Watcher:
             return self.config
         if self.config is not None and config.fingerprint != self.config.fingerprint:
             self.say(f"reloaded {config.source or 'the config'}")
-            self.vault = None  # another config: every summary is computed again
+            self.engine = None  # another config: every summary is computed again
         self.reported = {k for k in self.reported if not k.startswith("config:")}
         self.config = config
         return config
@@ -138,10 +137,12 @@ class Watcher:
             return
         self.steps += 1
         today = self.today()
-        start, everything, cold = time.monotonic(), touched is None or self.vault is None, self.vault is None
-        self.vault = load(self.root, config, jobs=self.jobs, previous=self.vault, plan_for=today, write=True,
-                          touched=touched)
-        applied = sync.apply(self.vault, today)
+        start, everything, cold = time.monotonic(), touched is None or self.engine is None, self.engine is None
+        if self.engine is None:
+            self.engine = Engine(self.root, config, self.jobs)
+        engine = self.engine
+        engine.update(touched, today=today, write=True)
+        applied = engine.apply(today)
         messages = [str(err) for err in applied.errors]
         for message in messages:
             if message not in self.reported:  # reported once, until the note changes again
@@ -150,11 +151,9 @@ class Watcher:
         for o in applied.written:
             self.writes += 1
             self.say(f"updated {o.path}: " + ", ".join(f"{c.what} (line {c.line})" for c in o.changes))
-        if self.vault.changed or self.vault.fresh != self.saved:  # else the cache on disk says it all already
-            save(self.vault)
-            self.saved = self.vault.fresh
+        engine.save()  # (when the step learnt something: else the cache on disk says it all already)
         if cold:  # every note's summary, held from now on between steps: read now, not at the first change
-            self.vault.notes  # noqa: B018
+            engine.hold()
         if everything:
             self.looked = time.monotonic()
             self.look_cost = self.looked - start

@@ -87,15 +87,15 @@ def test_sync_after_sync_uses_the_fresh_stamp_and_a_change_ends_it(tmp_path, cap
 
 
 def test_a_first_sync_of_many_notes_leaves_them_in_the_cache_as_written(tmp_path, capsys, monkeypatch):
-    import mdtracker.vault
+    import mdtracker.pipeline
 
     generate.generate(tmp_path, 150, seed=3)  # every note has a stale cookie, some a stale region
     assert run(["sync", *TODAY, "--jobs", "2", str(tmp_path)]) == 0  # written on the workers
     out = capsys.readouterr().out
     assert out.count("updated ") == 150 and "region progress" in out
     parsed: list[str] = []
-    real = mdtracker.vault.read_and_summarize
-    monkeypatch.setattr(mdtracker.vault, "read_and_summarize", lambda path, rel, *a: parsed.append(rel) or real(path, rel, *a))
+    real = mdtracker.pipeline.read_and_summarize
+    monkeypatch.setattr(mdtracker.pipeline, "read_and_summarize", lambda path, rel, *a: parsed.append(rel) or real(path, rel, *a))
     assert _report(tmp_path, capsys, "--jobs", "1") == _report(tmp_path, capsys, "--no-cache")
     assert parsed == []  # the cached report parsed nothing: the cache holds every note as written
     assert run(["sync", *TODAY, "--jobs", "1", str(tmp_path)]) == 0
@@ -132,14 +132,14 @@ def test_checks_of_many_stale_notes_list_them_and_diff_them_and_the_sync_after_l
 
 
 def test_the_workers_of_a_cold_run_leave_every_note_in_the_cache(vault, capsys, monkeypatch):
-    import mdtracker.vault
+    import mdtracker.pipeline
 
     shutil.rmtree(vault / ".mdtracker", ignore_errors=True)
     baseline = _report(vault, capsys, "--jobs", "2")  # cold, on two workers that write the shards
     assert (vault / ".mdtracker" / ".gitignore").exists()
     parsed: list[str] = []
-    real = mdtracker.vault.read_and_summarize
-    monkeypatch.setattr(mdtracker.vault, "read_and_summarize", lambda path, rel, *a: parsed.append(rel) or real(path, rel, *a))
+    real = mdtracker.pipeline.read_and_summarize
+    monkeypatch.setattr(mdtracker.pipeline, "read_and_summarize", lambda path, rel, *a: parsed.append(rel) or real(path, rel, *a))
     assert _report(vault, capsys) == baseline and parsed == []  # warm: nothing parsed again
     lost = sorted((vault / ".mdtracker").glob("notes-*.pickle"))[0]
     lost.unlink()
@@ -175,11 +175,11 @@ def test_a_cache_that_cannot_be_written_leaves_no_file_behind_and_no_error(tmp_p
 
 def _count_parses(monkeypatch) -> list[str]:
     """The notes parsed from now on (in this process: run with `--jobs 1`)."""
-    import mdtracker.vault
+    import mdtracker.pipeline
 
     parsed: list[str] = []
-    real = mdtracker.vault.read_and_summarize
-    monkeypatch.setattr(mdtracker.vault, "read_and_summarize", lambda path, rel, *a: parsed.append(rel) or real(path, rel, *a))
+    real = mdtracker.pipeline.read_and_summarize
+    monkeypatch.setattr(mdtracker.pipeline, "read_and_summarize", lambda path, rel, *a: parsed.append(rel) or real(path, rel, *a))
     return parsed
 
 
@@ -350,7 +350,8 @@ def _tick(vault, rel: str) -> None:
 
 
 def test_a_dashboard_after_one_change_reads_from_the_cache_only_what_its_templates_show(tmp_path, capsys, monkeypatch):
-    from mdtracker.vault import Shard, _shard, _Summaries
+    from mdtracker.cache import Shard, shard_of as _shard
+    from mdtracker.vault import _Summaries
 
     cached, uncached = _synced_copies(tmp_path, 150, DASHBOARD, "{{ vault.counts.done }} done, {{ vault.overdue | length }} overdue\n")
     capsys.readouterr()
@@ -416,7 +417,7 @@ def test_every_field_of_a_summary_is_cached_in_one_group():
     from dataclasses import fields
 
     from mdtracker.analyze import FileSummary
-    from mdtracker.vault import FIELD_GROUPS
+    from mdtracker.cache import FIELD_GROUPS
 
     grouped = [name for names in FIELD_GROUPS.values() for name in names]
     assert sorted(grouped) == sorted(f.name for f in fields(FileSummary))

@@ -22,8 +22,8 @@ from mdtracker.files import split_lines
 from mdtracker.model import Document
 from mdtracker.parse import cookies_unread, parse
 from mdtracker.regions import splice
-from mdtracker.sync import cookie_value
-from mdtracker.vault import load_config
+from mdtracker.transform import cookie_value
+from mdtracker.pipeline import load_config
 from mdtracker.watch import Watcher
 
 WORDS = st.text(st.sampled_from(list("abcxyz XYZ019.,;:!?-*#[]/%()éü中文😀🔥𝔘\u200b")), min_size=1, max_size=20).map(

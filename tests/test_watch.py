@@ -14,7 +14,8 @@ import pytest
 from watchdog import events
 
 from mdtracker import watch
-from mdtracker.vault import discover, load_config, rediscover
+from mdtracker.discovery import discover, rediscover
+from mdtracker.pipeline import load_config
 from mdtracker.watch import Watcher
 
 NOTE = "# Plan [/]\n- [x] a\n- [ ] b\n"

@@ -1,0 +1,98 @@
+"""The stage that runs on each note, wherever it is parsed (in the command, or on a worker): read, parse,
+summarize; and for sync and check, a note whose regions and cookies need nothing but the note itself and the
+day is transformed right there, and for sync written there, so that only its outcome travels back.
+
+The pipeline hands this stage to the workers (`pipeline.read_and_summarize`); it is its only module that
+imports the parser, the analysis and the templates.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+from mdtracker.analyze import Analysis, summarize
+from mdtracker.config import Config
+from mdtracker.errors import NoteError
+from mdtracker.files import NoteText, digest, read_note, write_note
+from mdtracker.model import Document
+from mdtracker.parse import cookies_unread, parse
+from mdtracker.render import Renderer, scope_of
+from mdtracker.transform import outcome, preplan
+from mdtracker.vault import ALONE, Note, Outcome, Setting
+
+
+def _rewritable(doc: Document) -> bool:
+    return doc.managed or doc.marker_error or any(p.code == "mojibake" for p in doc.problems)
+
+
+def note_from(doc: Document, size: int, mtime_ns: int, setting: Setting, text: NoteText | None = None) -> Note:
+    keep = _rewritable(doc)
+    scopes = frozenset({scope_of(r, setting.own) for r in doc.regions} | ({"file"} if doc.cookies else set()))
+    note = Note(doc.path, size, mtime_ns, doc.digest, summarize(doc, setting.config), scopes,
+                frozenset(r.name for r in doc.regions), keep, doc if keep and setting.documents else None)
+    if setting.today is not None and text is not None and keep and scopes <= ALONE and not doc.marker_error:
+        assert note.summary is not None
+        outcome = preplan(text, doc, note.summary, setting.config, setting.root, setting.today, setting.own)
+        if outcome is not None and setting.write and outcome.stale:
+            return _rewritten(note, doc, outcome, setting)
+        if outcome is not None:
+            return replace(note, document=None, outcome=outcome if setting.texts else outcome.lean())
+    return note
+
+
+def _rewritten(note: Note, doc: Document, outcome: Outcome, setting: Setting) -> Note:
+    """Write the note's new text where it was worked out, and know the note as written: the cache then holds
+    it as it now is on disk, and no text travels back. (A first sync rewrites most notes of a vault: kept
+    until the end, their texts would take gigabytes; left for the next run, they would all be parsed again.)
+    When only cookies changed, and nothing but the cookies read them, the summary stays as it is; else the
+    text written is parsed."""
+    assert outcome.note is not None and outcome.new_text is not None and outcome.new_raw is not None
+    try:
+        stat = write_note(outcome.note, outcome.new_raw, note.rel)
+    except NoteError as err:
+        return replace(note, document=None, outcome=Outcome(note.rel, error=err))
+    assert stat is not None  # a stale note's bytes differ
+    done = replace(outcome.lean(), written=True)
+    if all(c.what == "cookie" for c in outcome.changes) and cookies_unread(doc, {c.line for c in outcome.changes}):
+        return replace(note, size=stat.st_size, mtime_ns=stat.st_mtime_ns, digest=digest(outcome.new_raw),
+                       document=None, outcome=done)
+    again = as_written(note.rel, outcome.new_text, outcome.new_raw, stat, setting)
+    return replace(again, document=None, outcome=done)
+
+
+def as_written(rel: str, text: str, raw: bytes, stat: os.stat_result, setting: Setting) -> Note:
+    """A note this run rewrote, parsed from the text written, with the stat of what was written."""
+    return note_from(parse(text, rel, digest(raw)), stat.st_size, stat.st_mtime_ns, replace(setting, today=None))
+
+
+def read_and_summarize(path: str | Path, rel: str, size: int, mtime_ns: int, setting: Setting) -> Note:
+    """Read, parse and summarize one note; a note that cannot be read becomes a Note with its error."""
+    try:
+        text_note = read_note(path, rel)
+    except NoteError as err:
+        return Note(rel, size, mtime_ns, error=err)
+    return note_from(parse(text_note.text, rel, digest(text_note.raw)), size, mtime_ns, setting, text_note)
+
+
+_WORKER_SETTING: Setting | None = None
+
+
+def parse_from_disk(root: Path, rel: str, stat_digest: str) -> Document | None:
+    """A note's Document parsed again from disk (None if it cannot be read: it is reported when it is read
+    again), with the digest of the stat taken: a file changed since is a conflict when it is written."""
+    try:
+        text = read_note(root / rel, rel)
+    except NoteError:
+        return None
+    return parse(text.text, rel, stat_digest)
+
+
+def outcomes_of(root: Path, config: Config, docs: list[Document], analysis: Callable[[], Analysis],
+                own: frozenset[str]) -> list[Outcome]:
+    """The transform's outcome of each of these Documents; the vault's analysis is asked for only if one of
+    them has a region to render."""
+    renderer = Renderer(root, analysis(), own) if any(d.managed and not d.marker_error for d in docs) else None
+    return [outcome(root, config, doc, renderer) for doc in docs]
