@@ -3,40 +3,48 @@ last run found stale), and the notes' summaries in shards by a hash of their pat
 
 A note is served from the cache only while its size and mtime_ns are what the index says (and, for a note
 modified within the seconds before the index was written, its content hash). The cache is keyed by its
-format, mdtracker's version and the config's fingerprint. A cache that is missing, corrupt or from another
-version is a cold run, never an error; deleting `.mdtracker/` is always safe.
+format, mdtracker's version and the config's fingerprint.
+
+The cache holds data only (MessagePack, see `codec`), checked value by value against the records' types as
+it is read: a vault that came with a cache (cloned, synced, shared) can make mdtracker do nothing but parse
+its notes again. A cache that is missing, corrupt, planted, too large, reached through a link, or from
+another version is a cold run, never an error. Deleting `.mdtracker/` is always safe.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
-import pickle
+import stat
 import tempfile
 import time
+import typing
 import zlib
-from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Callable, Container, Iterable, Iterator, TypeVar
 
-from mdtracker import __version__
+from mdtracker import __version__, codec
 from mdtracker.config import Config
+from mdtracker.discovery import LEFTOVER_AFTER_S
 from mdtracker.vault import LostShard, Note, Vault
 
 CACHE_DIR = ".mdtracker"
-CACHE_FILE = "index.pickle"
-CACHE_FORMAT = 9  # raise it whenever a type the cache pickles changes
+CACHE_FILE = "index.msgpack"
+CACHE_FORMAT = 10  # raise it whenever a record the cache holds changes
+MAX_FILE = 256 << 20  # no cache file of a real vault comes near this; a larger one is not read
 RACY_NS = 2_000_000_000  # a note modified this close to the cache's writing is checked by its content hash
-_T = TypeVar("_T")
 SHARDS = 64  # also the units of a cold parse on many cores: one worker writes each shard
+_T = TypeVar("_T")
+Stat = tuple[int, int, str]  # a note's size, mtime_ns and digest
 
 
 def shard_of(rel: str) -> int:
     return zlib.crc32(rel.encode()) % SHARDS
 
 
-def cache_key(config: Config) -> tuple[object, ...]:
-    return (CACHE_FORMAT, __version__, config.fingerprint)
+def cache_key(config: Config) -> list[object]:
+    return [CACHE_FORMAT, __version__, config.fingerprint]
 
 
 def by_shard(items: Iterable[_T], rel: Callable[[_T], str]) -> dict[int, list[_T]]:
@@ -47,22 +55,137 @@ def by_shard(items: Iterable[_T], rel: Callable[[_T], str]) -> dict[int, list[_T
     return found
 
 
-def read_index(root: Path, config: Config) -> dict[str, Any]:
+def folder_of(root: Path) -> Path | None:
+    """The cache's folder, when it is a real folder in the vault or not there yet; None when `.mdtracker` is
+    a link or anything but a folder (the cache is then neither read nor written: it is never followed out of
+    the vault)."""
+    folder = root / CACHE_DIR
     try:
-        with open(root / CACHE_DIR / CACHE_FILE, "rb") as handle:
-            index = pickle.load(handle)
-        if isinstance(index, dict) and index.get("key") == cache_key(config):
-            return index
-    except Exception:  # a missing, truncated, corrupt or foreign cache is a cold run
-        pass
-    return {}
+        return folder if stat.S_ISDIR(os.lstat(folder).st_mode) else None
+    except FileNotFoundError:
+        return folder
+    except OSError:
+        return None
+
+
+def _read(path: Path) -> bytes | None:
+    """A cache file's bytes: a regular file, not a link, not too large; None for anything else."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(handle.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE:
+            return None
+        return handle.read(MAX_FILE + 1)
+
+
+# --- the index --------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _index_decoders() -> dict[str, Callable[[Any], Any]]:
+    return {
+        "written_ns": codec.decoder(int),
+        "wide": codec.decoder(dict[str, frozenset[str]]),
+        "named": codec.decoder(dict[str, frozenset[str]]),
+        "today": codec.decoder(str),
+        "templates": codec.decoder(tuple[tuple[str, int], ...]),
+    }
+
+
+@functools.cache
+def _stale_decoder() -> Callable[[Any], Any]:
+    # deferred: a fresh stamp lists stale notes only after a check found some (see `pipeline._stage`)
+    from mdtracker.regions import Change
+
+    return codec.decoder(dict[str, typing.Optional[tuple[Change, ...]]])
+
+
+def read_index(root: Path, config: Config) -> dict[str, Any]:
+    """The index of the vault's cache, checked; {} when there is none that this run may use."""
+    folder = folder_of(root)
+    data = _read(folder / CACHE_FILE) if folder is not None else None
+    if data is None:
+        return {}
+    try:
+        raw = codec.loads(data)
+        if type(raw) is not dict or raw.get("key") != cache_key(config):
+            return {}
+        dec = _index_decoders()
+        index = {name: dec[name](raw[name]) for name in ("written_ns", "wide", "named")}
+        index["stats"] = _decode_stats(raw["stats"])
+        index["fresh"] = _fresh(raw["fresh"], index["stats"])
+    except (codec.Invalid, KeyError):  # a truncated, corrupt, foreign or planted index is a cold run
+        return {}
+    return index
+
+
+def _fresh(raw: Any, stats: dict[str, Stat]) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    if type(raw) is not dict or set(raw) != {"stats", "today", "templates", "stale"}:
+        raise codec.Invalid("fresh")
+    dec = _index_decoders()
+    return {"stats": dict(stats) if raw["stats"] is None else _decode_stats(raw["stats"]),
+            "today": dec["today"](raw["today"]), "templates": list(dec["templates"](raw["templates"])),
+            "stale": _stale_decoder()(raw["stale"]) if raw["stale"] else {}}
+
+
+def _encode_stats(stats: dict[str, Stat]) -> list[list[Any]]:
+    """Every note's stat, by columns: a vault's worth of them reads back in a few milliseconds."""
+    return [list(stats), *map(list, zip(*stats.values()))] if stats else [[], [], [], []]
+
+
+def _decode_stats(raw: Any) -> dict[str, Stat]:
+    if type(raw) is not list or len(raw) != 4 or any(type(c) is not list or len(c) != len(raw[0]) for c in raw):
+        raise codec.Invalid("stats")
+    rels, sizes, mtimes, digests = raw
+    if not (_only(rels, str) and _only(sizes, int) and _only(mtimes, int) and _only(digests, str)):
+        raise codec.Invalid("stats")
+    return dict(zip(rels, zip(sizes, mtimes, digests)))
+
+
+def _only(values: list[Any], kind: type) -> bool:
+    """Whether every value is exactly of this type (at C speed: a vault has tens of thousands of them)."""
+    return set(map(type, values)) <= {kind}
+
+
+# --- the shards -------------------------------------------------------------------------------------------
+
+# The fields of a FileSummary, in groups stored together: what a dashboard reads; what falls due; the rest.
+FIELD_GROUPS = {
+    "readiness": ("path", "counts", "domain_specs", "section_items"),
+    "dates": ("dated", "reviews", "history", "milestones", "applications", "track"),
+    "notes": ("headings", "scores", "topics", "scenarios", "stories", "problems"),
+}
+_GROUP_OF = {name: group for group, names in FIELD_GROUPS.items() for name in names}
+_NOTE = tuple[int, int, str, frozenset[str], frozenset[str], bool]  # what a shard keeps of a Note
+
+
+@functools.cache
+def _summary() -> tuple[type, tuple[str, ...], dict[str, Callable[[Any], Any]]]:
+    """The summaries' type, its fields, and a decoder of each field's column, made when a summary is first
+    read: a warm run that finds nothing changed reads none (deferred for start-up time: see
+    `pipeline._stage`)."""
+    from mdtracker.analyze import FileSummary
+
+    hints = typing.get_type_hints(FileSummary)
+    names = tuple(f.name for f in dataclasses.fields(FileSummary))
+    return FileSummary, names, {name: codec.decoder(tuple[hints[name], ...]) for name in names}  # type: ignore[valid-type]
+
+
+@functools.cache
+def _notes_decoder() -> Callable[[Any], Any]:
+    return codec.decoder(tuple[_NOTE, ...])
 
 
 class Shard:
     """The notes of one shard of the cache, as read: what sync needs of them, and their summaries field by
-    field, unpickled when first asked for (a dashboard that shows readiness reads the notes' counts and
-    domain items, a tenth of their summaries). Pickled as a dict: `key`, `rels`, and `notes` and each group
-    of fields (`FIELD_GROUPS`) pickled on their own, in the order of `rels`."""
+    field, decoded when first asked for (a dashboard that shows readiness reads the notes' counts and domain
+    items, a tenth of their summaries). Stored as a map: `key`, `rels`, and `notes` and each group of fields
+    (`FIELD_GROUPS`) encoded on their own, in the order of `rels`."""
 
     def __init__(self, rels: list[str], notes: bytes, groups: dict[str, bytes]) -> None:
         self.rels = rels
@@ -74,23 +197,30 @@ class Shard:
     def notes(self) -> dict[str, Note]:
         """The notes without their summaries (none if the shard is damaged)."""
         try:
-            return dict(zip(self.rels, pickle.loads(self._notes), strict=True))
-        except Exception:  # a damaged shard costs its notes a parse, nothing more
+            kept = _notes_decoder()(codec.loads(self._notes))
+            if len(kept) != len(self.rels):
+                return {}
+        except codec.Invalid:  # a damaged shard costs its notes a parse, nothing more
             return {}
+        return {rel: Note(rel, size, mtime, digest, None, scopes, names, rewritable)
+                for rel, (size, mtime, digest, scopes, names, rewritable) in zip(self.rels, kept)}
 
     def column(self, name: str) -> list[Any]:
-        """The field `name` of every note's summary."""
+        """The field `name` of every note's summary (LostShard when the shard cannot give it)."""
         if name not in self._read:
             group = _GROUP_OF[name]
-            try:
-                values = pickle.loads(self._groups[group])
-            except Exception as err:
-                raise LostShard(name) from err
             names = FIELD_GROUPS[group]
-            if not isinstance(values, tuple) or len(values) != len(names) or any(
-                    not isinstance(v, list) or len(v) != len(self.rels) for v in values):
+            decoders = _summary()[2]
+            try:
+                values = codec.loads(self._groups[group])
+                if type(values) is not list or len(values) != len(names):
+                    raise codec.Invalid(group)
+                columns = [list(decoders[n](v)) for n, v in zip(names, values)]
+            except (codec.Invalid, KeyError) as err:
+                raise LostShard(name) from err
+            if any(len(c) != len(self.rels) for c in columns):
                 raise LostShard(name)
-            self._read.update(zip(names, values))
+            self._read.update(zip(names, columns))
         return self._read[name]
 
     def whole(self) -> dict[str, Note]:
@@ -98,66 +228,58 @@ class Shard:
         if self._whole is None:
             notes = self.notes()
             try:
-                summary, names = _summary()
+                summary, names, _ = _summary()
                 summaries = map(summary, *(self.column(name) for name in names))
-                self._whole = {rel: replace(notes[rel], summary=summary)
+                self._whole = {rel: dataclasses.replace(notes[rel], summary=summary)
                                for rel, summary in zip(self.rels, summaries)} if notes else {}
             except LostShard:
                 self._whole = {}
         return self._whole
 
     @staticmethod
-    def encode(key: tuple[object, ...], notes: Iterable[Note]) -> dict[str, Any]:
-        """What is pickled of these notes (those with a summary: the others are parsed again when asked for)."""
+    def encode(key: list[object], notes: Iterable[Note]) -> dict[str, Any]:
+        """What is stored of these notes (those with a summary: the others are parsed again when asked for)."""
         kept = [note for note in notes if note.summary is not None]
         return {"key": key, "rels": [note.rel for note in kept],
-                "notes": pickle.dumps([replace(note, summary=None) for note in kept], pickle.HIGHEST_PROTOCOL),
-                "groups": {group: pickle.dumps(tuple([getattr(note.summary, name) for note in kept] for name in names),
-                                               pickle.HIGHEST_PROTOCOL)
+                "notes": codec.dumps([(n.size, n.mtime_ns, n.digest, n.scopes, n.names, n.rewritable) for n in kept]),
+                "groups": {group: codec.dumps([[getattr(note.summary, name) for note in kept] for name in names])
                            for group, names in FIELD_GROUPS.items()}}
 
 
-# The fields of a FileSummary, in groups pickled together: what a dashboard reads; what falls due (the
-# entries of one task share their texts and dates: pickled apart, they would be stored twice); the rest.
-FIELD_GROUPS = {
-    "readiness": ("path", "counts", "domain_specs", "section_items"),
-    "dates": ("dated", "reviews", "history", "milestones", "applications", "track"),
-    "notes": ("headings", "scores", "topics", "scenarios", "stories", "problems"),
-}
-_GROUP_OF = {name: group for group, names in FIELD_GROUPS.items() for name in names}
+def _shard_file(folder: Path, n: int) -> Path:
+    return folder / f"notes-{n:02d}.msgpack"
 
 
-@functools.cache
-def _summary() -> tuple[type, tuple[str, ...]]:
-    """The summaries' type and its fields, imported when a summary is first read whole: a warm run that
-    finds nothing changed reads none (deferred for start-up time: see `pipeline._stage`)."""
-    from mdtracker.analyze import FileSummary
-
-    return FileSummary, tuple(f.name for f in fields(FileSummary))
-
-
-def read_shard(folder: Path, n: int, key: tuple[object, ...]) -> Shard:
-    try:
-        with open(folder / f"notes-{n:02d}.pickle", "rb") as handle:
-            shard = pickle.load(handle)
-        if shard.get("key") == key:
-            return Shard(list(shard["rels"]), shard["notes"], dict(shard["groups"]))
-    except Exception:  # a lost shard costs its notes a parse, nothing more
-        pass
+def read_shard(folder: Path, n: int, key: list[object]) -> Shard:
+    data = _read(_shard_file(folder, n))
+    if data is not None:
+        try:
+            shard = codec.loads(data)
+            if type(shard) is dict and shard.get("key") == key:
+                notes, groups = shard["notes"], shard["groups"]
+                rels = shard["rels"]
+                if type(notes) is bytes and type(groups) is dict and all(
+                        type(k) is str and type(v) is bytes for k, v in groups.items()) and (
+                        type(rels) is list and _only(rels, str)):
+                    return Shard(rels, notes, groups)
+        except (codec.Invalid, KeyError):  # a lost shard costs its notes a parse, nothing more
+            pass
     return Shard([], b"", {})
 
 
-def shards(root: Path, key: tuple[object, ...]) -> Iterator[Shard]:
+def shards(root: Path, key: list[object]) -> Iterator[Shard]:
     """The cache's notes, one shard after the other."""
+    folder = folder_of(root)
     for n in range(SHARDS):
-        yield read_shard(root / CACHE_DIR, n, key)
+        yield read_shard(folder, n, key) if folder is not None else Shard([], b"", {})
 
 
 def _cacheable(note: Note) -> Note:
-    return note if note.document is None and note.outcome is None else replace(note, document=None, outcome=None)
+    return note if note.document is None and note.outcome is None else dataclasses.replace(note, document=None,
+                                                                                           outcome=None)
 
 
-def store_shard(folder: Path, n: int, key: tuple[object, ...], keep: Container[str], notes: list[Note]) -> bool:
+def store_shard(folder: Path, n: int, key: list[object], keep: Container[str], notes: list[Note]) -> bool:
     """Write shard n: those of its cached notes still in `keep` (the notes of the vault, or at least of the
     shard), and `notes` (but notes that could not be read). False if it could not be written. A shard that
     holds these notes already, as they are, and no note gone from `keep`, is left as it is (a check parses
@@ -169,8 +291,8 @@ def store_shard(folder: Path, n: int, key: tuple[object, ...], keep: Container[s
     shard.update((note.rel, _cacheable(note)) for note in notes if note.error is None)
     try:
         cache_folder(folder)
-        _write(folder / f"notes-{n:02d}.pickle", Shard.encode(key, shard.values()))
-    except OSError:
+        _write(_shard_file(folder, n), Shard.encode(key, shard.values()))
+    except (OSError, TypeError):
         return False
     return True
 
@@ -185,24 +307,30 @@ def _holds(shard: Shard, keep: Container[str], notes: list[Note]) -> bool:
     rels = {note.rel for note in notes}
     if not all(rel in keep or rel in rels for rel in held):
         return False
-    return all(held.get(note.rel) == replace(note, summary=None, document=None, outcome=None) for note in notes)
+    return all(held.get(note.rel) == dataclasses.replace(note, summary=None, document=None, outcome=None)
+               for note in notes)
 
 
 def cache_folder(folder: Path) -> None:
-    """Make the cache's folder, which tells git to ignore it."""
+    """Make the cache's folder, which tells git to ignore it; refuse a link (OSError)."""
     folder.mkdir(exist_ok=True)
+    if folder.is_symlink():
+        raise OSError(f"{folder} is a link")
     ignore = folder / ".gitignore"
-    if not ignore.exists():
+    if not os.path.lexists(ignore):
         ignore.write_text("# mdtracker's parse cache: safe to delete\n*\n")
 
 
 def save(vault: Vault) -> None:
     """Write the cache: the index, and the shards holding a note that changed (but those a worker wrote
     already); never fails."""
-    folder = vault.root / CACHE_DIR
+    folder = folder_of(vault.root)
+    if folder is None:
+        return
     key = cache_key(vault.config)
     try:
         cache_folder(folder)
+        _remove_leftovers(folder)
         pending: dict[int, list[Note]] = {}
         for rel in vault.changed:
             note = vault.parsed.get(rel)
@@ -213,20 +341,39 @@ def save(vault: Vault) -> None:
                 return
         stats = {rel: stat for rel, stat in vault.stats.items()
                  if not (rel in vault.parsed and vault.parsed[rel].error)}
-        _write(folder / CACHE_FILE, {"key": key, "written_ns": time.time_ns(), "fresh": vault.fresh,
-                                     "stats": stats, "wide": vault.wide_scopes(),
+        fresh = vault.fresh
+        if fresh is not None:  # its stats are usually the index's own: then stored once
+            fresh = dict(fresh, stats=None if fresh["stats"] == stats else _encode_stats(fresh["stats"]))
+        _write(folder / CACHE_FILE, {"key": key, "written_ns": time.time_ns(), "fresh": fresh,
+                                     "stats": _encode_stats(stats), "wide": vault.wide_scopes(),
                                      "named": vault.region_names()})
-    except OSError:
+    except (OSError, TypeError):
         pass  # a read-only vault simply has no cache
 
 
 def _write(path: Path, data: object) -> None:
+    encoded = codec.dumps(data)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".cache.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as out:
-            pickle.dump(data, out, protocol=pickle.HIGHEST_PROTOCOL)
+            out.write(encoded)
         os.replace(tmp, path)
     finally:  # a full disk leaves no half-written file behind
-        if os.path.exists(tmp):
+        if os.path.lexists(tmp):
             os.unlink(tmp)
 
+
+def _remove_leftovers(folder: Path) -> None:
+    """The temporary files a killed run left in the cache's folder (ours: `.cache.*.tmp`)."""
+    now = time.time()
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith(".cache.") and entry.name.endswith(".tmp"):
+                    try:
+                        if now - entry.stat(follow_symlinks=False).st_mtime > LEFTOVER_AFTER_S:
+                            os.unlink(entry.path)
+                    except OSError:
+                        pass
+    except OSError:
+        pass

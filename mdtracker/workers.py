@@ -15,7 +15,7 @@ import signal
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -24,7 +24,7 @@ from mdtracker.vault import Entry, Note, Setting
 
 PARALLEL_FROM = 64  # fewer cold notes than this are parsed in this process
 Stage = Callable[[str, str, int, int, Setting], Note]  # (path, rel, size, mtime_ns, setting) -> the note known
-Shelf = tuple[Path, tuple[object, ...], Iterable[str]]  # the cache's folder, its key, and every note of the vault
+Shelf = tuple[Path, list[object], Iterable[str]]  # the cache's folder, its key, and every note of the vault
 
 
 def fewer_collections() -> None:
@@ -45,7 +45,7 @@ class Batch:
     shard: int | None = None
     keep: frozenset[str] = frozenset()
     folder: Path = Path(".")
-    key: tuple[object, ...] = ()
+    key: list[object] = field(default_factory=list)
 
 
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies

@@ -35,7 +35,7 @@ def test_same_report_with_and_without_cache_and_with_one_or_two_workers(vault, c
     assert not (vault / ".mdtracker").exists()
     assert _report(vault, capsys, "--no-cache", "--jobs", "2") == baseline
     assert _report(vault, capsys, "--jobs", "2") == baseline  # cold: writes the cache
-    assert (vault / ".mdtracker" / "index.pickle").exists()
+    assert (vault / ".mdtracker" / "index.msgpack").exists()
     assert _report(vault, capsys) == baseline  # warm: from the cache
     assert baseline["tasks"]["total"] > 3000
 
@@ -63,11 +63,11 @@ def test_new_and_deleted_notes_and_config_changes(tmp_path, capsys):
     assert [f["path"] for f in _report(tmp_path, capsys)["files"]] == ["b.md"]
 
 
-@pytest.mark.parametrize("garbage", [b"", b"not a pickle", b"\x80\x05K\x01."])
+@pytest.mark.parametrize("garbage", [b"", b"not msgpack", b"\x81\xa3key\xc0", b"\x80\x05K\x01."])
 def test_a_corrupt_cache_is_a_cold_run(tmp_path, capsys, garbage):
     (tmp_path / "a.md").write_text("- [x] a\n")
     _report(tmp_path, capsys)
-    (tmp_path / ".mdtracker" / "index.pickle").write_bytes(garbage)
+    (tmp_path / ".mdtracker" / "index.msgpack").write_bytes(garbage)
     assert _report(tmp_path, capsys)["tasks"]["done"] == 1
     assert capsys.readouterr().err == ""
 
@@ -141,7 +141,7 @@ def test_the_workers_of_a_cold_run_leave_every_note_in_the_cache(vault, capsys, 
     real = mdtracker.pipeline.read_and_summarize
     monkeypatch.setattr(mdtracker.pipeline, "read_and_summarize", lambda path, rel, *a: parsed.append(rel) or real(path, rel, *a))
     assert _report(vault, capsys) == baseline and parsed == []  # warm: nothing parsed again
-    lost = sorted((vault / ".mdtracker").glob("notes-*.pickle"))[0]
+    lost = sorted((vault / ".mdtracker").glob("notes-*.msgpack"))[0]
     lost.unlink()
     assert _report(vault, capsys) == baseline  # a lost shard costs its notes a parse, nothing more
     assert 0 < len(parsed) < 300 / 10
@@ -160,14 +160,12 @@ def test_a_note_that_fails_on_a_worker_is_reported_not_a_crash(tmp_path, capsys)
 
 
 def test_a_cache_that_cannot_be_written_leaves_no_file_behind_and_no_error(tmp_path, capsys, monkeypatch):
-    import pickle
-
     (tmp_path / "a.md").write_text("- [x] a\n")
 
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(pickle, "dump", full)
+    monkeypatch.setattr(os, "replace", full)  # the cache's files are written, then fail to take their place
     assert _report(tmp_path, capsys)["tasks"]["done"] == 1
     assert capsys.readouterr().err == ""
     assert [p.name for p in (tmp_path / ".mdtracker").iterdir()] == [".gitignore"]
@@ -227,7 +225,7 @@ def test_a_sync_after_a_report_plans_every_stale_note_from_the_cache_even_with_a
     (tmp_path / "all.md").write_text('<!-- mdtracker:begin progress scope="area-" -->\n<!-- mdtracker:end progress -->\n')
     baseline = _report(tmp_path, capsys, "--no-cache")
     assert _report(tmp_path, capsys, "--jobs", "2") == baseline  # caches every note; every one is stale
-    sorted((tmp_path / ".mdtracker").glob("notes-*.pickle"))[3].unlink()
+    sorted((tmp_path / ".mdtracker").glob("notes-*.msgpack"))[3].unlink()
     assert run(["sync", *TODAY, "--jobs", "2", str(tmp_path)]) == 0  # every note planned again
     assert capsys.readouterr().out.count("updated ") == 151
     assert run(["check", *TODAY, "--no-cache", str(tmp_path)]) == 0
@@ -389,21 +387,21 @@ def test_a_template_of_the_vaults_own_that_includes_another_sees_the_note(tmp_pa
 
 @pytest.mark.parametrize("damage", ["file", "notes", "group", "length"])
 def test_a_damaged_shard_costs_its_notes_a_parse_never_an_error(tmp_path, capsys, damage):
-    import pickle
+    import msgpack
 
     cached, uncached = _synced_copies(tmp_path, 150, DASHBOARD, "{{ vault.counts.done }} done\n")
-    for shard in sorted((cached / ".mdtracker").glob("notes-*.pickle"))[::4]:
-        stored = pickle.loads(shard.read_bytes())
+    for shard in sorted((cached / ".mdtracker").glob("notes-*.msgpack"))[::4]:
+        stored = msgpack.unpackb(shard.read_bytes())
         if damage == "file":
             shard.write_bytes(shard.read_bytes()[:100])
             continue
         if damage == "notes":
             stored["notes"] = b"\x80\x05garbage"
         elif damage == "group":
-            stored["groups"]["readiness"] = b"not a pickle"
+            stored["groups"]["readiness"] = b"not msgpack"
         else:  # one note's fields missing: they no longer line up with the notes
-            stored["groups"]["readiness"] = pickle.dumps(tuple(v[1:] for v in pickle.loads(stored["groups"]["readiness"])))
-        shard.write_bytes(pickle.dumps(stored))
+            stored["groups"]["readiness"] = msgpack.packb([v[1:] for v in msgpack.unpackb(stored["groups"]["readiness"])])
+        shard.write_bytes(msgpack.packb(stored))
     capsys.readouterr()
     for vault, flags in ((cached, []), (uncached, ["--no-cache"])):
         _tick(vault, "area-3/topic-0/note-00003.md")

@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mdtracker"
 
 # From the bottom up: a module may import modules of its own layer or of the layers below, never above.
 LAYERS = [
-    {"__init__", "errors", "files", "dates", "recognize", "mojibake", "counts", "config", "discovery"},
+    {"__init__", "codec", "errors", "files", "dates", "recognize", "mojibake", "counts", "config", "discovery"},
     {"regions", "model", "parse"},
     {"reviews", "tracks", "plans", "scores", "interviews", "analyze"},
     {"view", "render"},

@@ -209,7 +209,7 @@ def test_a_note_that_comes_while_watching_takes_its_place_in_path_order(tmp_path
     (events.FileCreatedEvent, ("4913",), None),
     (events.FileCreatedEvent, (".plan.md.swp",), None),
     (events.FileModifiedEvent, (".obsidian/workspace.md",), None),
-    (events.FileModifiedEvent, (".mdtracker/index.pickle",), None),
+    (events.FileModifiedEvent, (".mdtracker/index.msgpack",), None),
     (events.FileModifiedEvent, ("node_modules/x/README.md",), None),
     (events.FileOpenedEvent, ("plan.md",), None),
     (events.DirModifiedEvent, ("sub",), None),  # each change inside it comes as an event of its own
@@ -272,7 +272,7 @@ def test_looking_at_every_note_while_nothing_changes_writes_nothing(tmp_path, mo
         time.sleep(2.0)
         assert running.watcher.steps - steps >= 2  # it did look, more than once
         assert [(p, p.stat().st_mtime_ns) for p in sorted(p for p in tmp_path.rglob("*") if p.is_file())] == before
-        assert any(p.name == "index.pickle" for p, _ in before)  # the cache too is left as it is
+        assert any(p.name == "index.msgpack" for p, _ in before)  # the cache too is left as it is
     finally:
         running.close()
 
