@@ -15,8 +15,24 @@ from typing import Iterable
 
 from mdtracker.files import line_ending, split_lines
 
-MARKER = re.compile(r"<!--\s*mdtracker:(begin|end)\s+([A-Za-z0-9_.-]+)((?:\s+[^>]*?)?)\s*-->")
+MARKER = re.compile(r"<!--\s*mdtracker:(begin|end)\s+([A-Za-z0-9][A-Za-z0-9_-]*)((?:\s+[^>]*?)?)\s*-->")
 MARKER_HINT = "mdtracker:"
+_OURS = re.compile(r"<!--\s*mdtracker:")  # a comment in our namespace: a marker, or a malformed one
+
+
+def ours(comment: str) -> bool:
+    """Whether an HTML comment speaks to mdtracker (`<!-- mdtracker:… -->`): then it must be a marker."""
+    return _OURS.match(comment) is not None
+
+
+def not_a_marker(comment: str) -> str:
+    """Why a comment in our namespace is not a marker."""
+    m = re.match(r"<!--\s*mdtracker:(\S*)\s*(\S*)", comment)
+    kind, name = (m.group(1), m.group(2)) if m else ("", "")
+    if kind not in ("begin", "end"):
+        return f"{comment.strip()!r} is not a marker: it must be <!-- mdtracker:begin NAME --> or <!-- mdtracker:end NAME -->"
+    return (f"{name.rstrip('-')!r} is not a region name: a name is letters, digits, '-' and '_', "
+            "as in templates/NAME.md.j2")
 
 
 @dataclass(frozen=True)
@@ -27,6 +43,7 @@ class Marker:
     args: tuple[tuple[str, str], ...]
     block: bool  # alone on its line at the top level (a block marker), else inline
     text: str  # the marker exactly as written
+    column: int = 0  # where it starts in its line (characters, from 0), as the parser found it
 
 
 @dataclass(frozen=True)
@@ -38,6 +55,8 @@ class Region:
     inline: bool
     begin_text: str
     end_text: str
+    begin_column: int = 0  # an inline region's markers: where each starts in the line, as the parser found them
+    end_column: int = 0
 
     @property
     def arguments(self) -> dict[str, str]:
@@ -71,10 +90,11 @@ class MarkerError(Exception):
         self.message = message
 
 
-def parse_marker(text: str, line: int, block: bool) -> Marker:
+def parse_marker(text: str, line: int, block: bool, column: int = 0) -> Marker:
     """A marker from its comment text; MarkerError when its arguments are not `key=value`."""
     m = MARKER.fullmatch(text.strip())
-    assert m is not None
+    if m is None:
+        raise MarkerError(line, not_a_marker(text))
     kind, name, rest = m.groups()
     args = []
     try:
@@ -88,7 +108,7 @@ def parse_marker(text: str, line: int, block: bool) -> Marker:
         args.append((key, value))
     if kind == "end" and args:
         raise MarkerError(line, f"<!-- mdtracker:end {name} --> takes no arguments")
-    return Marker(line, kind, name, tuple(args), block, m.group(0))
+    return Marker(line, kind, name, tuple(args), block, m.group(0), column)
 
 
 def pair(markers: Iterable[Marker]) -> list[Region]:
@@ -110,7 +130,8 @@ def pair(markers: Iterable[Marker]) -> list[Region]:
         if open_.block != m.block or (not m.block and open_.line != m.line):
             raise MarkerError(m.line, f"region {m.name} (begun at line {open_.line}): put both markers on one "
                               "line (inline) or each alone on its own line (block)")
-        regions.append(Region(open_.name, open_.args, open_.line, m.line, not m.block, open_.text, m.text))
+        regions.append(Region(open_.name, open_.args, open_.line, m.line, not m.block, open_.text, m.text,
+                              open_.column, m.column))
         open_ = None
     if open_ is not None:
         raise MarkerError(open_.line, f"region {open_.name} begun here has no <!-- mdtracker:end {open_.name} -->")
@@ -155,11 +176,21 @@ class Change:
     what: str  # `region NAME` or `cookie`
 
 
+class SpliceError(Exception):
+    """The note is not where the parser saw its markers: nothing is spliced (the note is left untouched)."""
+
+    def __init__(self, line: int) -> None:
+        super().__init__(f"the markers on line {line} are not where they were read")
+        self.line = line
+
+
 def splice(text: str, regions: list[tuple[Region, str]], cookies: list[tuple[Cookie, str]]) -> tuple[str, list[Change]]:
     """The text with every region's content and every cookie replaced; and what changed.
 
     Lines outside regions keep every byte, their own line endings included; new lines take the line ending of
-    the region's begin marker line.
+    the region's begin marker line. An inline region is replaced exactly between the markers the parser
+    found, at the columns it found them (never by looking for the marker's text, which the line may quote
+    elsewhere, in a code span); SpliceError if they are not there.
     """
     lines = split_lines(text)
     changes: list[Change] = []
@@ -172,6 +203,7 @@ def splice(text: str, regions: list[tuple[Region, str]], cookies: list[tuple[Coo
             blocks.append((region, content))
     # one-line edits first: they keep every line where it is
     for index, items in inline_by_line.items():
+        items.sort(key=lambda item: item[0].begin_column)
         for region, content in items:
             if _inline_content(lines[index], region) != inline_body(content):
                 changes.append(Change(index + 1, f"region {region.name}"))
@@ -191,16 +223,27 @@ def splice(text: str, regions: list[tuple[Region, str]], cookies: list[tuple[Coo
     return "".join(lines), sorted(changes, key=lambda c: c.line)
 
 
+def _span(line: str, region: Region) -> tuple[int, int]:
+    """Where an inline region's content starts and ends in its line: right after its begin marker and right
+    before its end marker, at the columns the parser found them."""
+    start = region.begin_column + len(region.begin_text)
+    if (line[region.begin_column:start] != region.begin_text or start > region.end_column
+            or line[region.end_column:region.end_column + len(region.end_text)] != region.end_text):
+        raise SpliceError(region.line)
+    return start, region.end_column
+
+
 def _inline_content(line: str, region: Region) -> str:
-    start = line.find(region.begin_text) + len(region.begin_text)
-    return line[start:line.find(region.end_text, start)]
+    start, end = _span(line, region)
+    return line[start:end]
 
 
 def _splice_inline(line: str, items: list[tuple[Region, str]]) -> str:
     out, pos = [], 0
     for region, content in items:
-        start = line.find(region.begin_text, pos) + len(region.begin_text)
-        end = line.find(region.end_text, start)
+        start, end = _span(line, region)
+        if start < pos:
+            raise SpliceError(region.line)
         out.append(line[pos:start])
         out.append(inline_body(content))
         pos = end

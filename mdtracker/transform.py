@@ -15,7 +15,7 @@ from mdtracker.config import Config
 from mdtracker.errors import NoteError
 from mdtracker.files import NoteText, digest, read_note
 from mdtracker.model import Document
-from mdtracker.regions import Change, Cookie, cookie_text, splice
+from mdtracker.regions import Change, Cookie, SpliceError, cookie_text, splice
 from mdtracker.render import RenderError, Renderer
 from mdtracker.vault import Outcome
 
@@ -57,6 +57,8 @@ def outcome(root: Path, config: Config, doc: Document, renderer: Renderer | None
         new_text, changes = transform(note, doc, renderer, config)
     except RenderError as err:
         return Outcome(doc.path, error=NoteError(doc.path, err.line, err.message + "; note left untouched", "template"))
+    except SpliceError as err:
+        return Outcome(doc.path, error=NoteError(doc.path, err.line, f"{err}; note left untouched", "marker"))
     return Outcome(doc.path, note, new_text, tuple(changes))
 
 
@@ -68,7 +70,7 @@ def preplan(text: NoteText, doc: Document, summary: FileSummary, config: Config,
     renderer = Renderer(root, combine([summary], config, today), own) if doc.regions else None
     try:
         new_text, changes = transform(text, doc, renderer, config)
-    except RenderError:
+    except (RenderError, SpliceError):  # reported when the note is planned with the vault
         return None
     if new_text == text.text:
         return Outcome(doc.path)  # fresh: no bytes need to travel
