@@ -58,19 +58,20 @@ def plain(report: dict[str, Any]) -> dict[str, Any]:
     return made(report, 0)
 
 
-def data_of(root: Path, analysis: Analysis) -> dict[str, Any]:
+def data_of(root: Path, analysis: Analysis, cache: bool = True) -> dict[str, Any]:
     """The page's data: the report of the analysis, for the vault at `root`, without per-heading progress."""
     from mdtracker import report
 
-    return plain(report.as_json(analysis, root=root, headings=False))
+    return plain(report.as_json(analysis, root=root, headings=False, cache=cache))
 
 
-def write_dashboard(root: Path, config: Config, analysis: Analysis, out_path: Path | None = None) -> Path | None:
+def write_dashboard(root: Path, config: Config, analysis: Analysis, out_path: Path | None = None,
+                    cache: bool = True) -> Path | None:
     """Write the dashboard of the vault at `root` to `out_path` (default: the config's `[dashboard] file`, else
     `dashboard.html` in the vault), atomically, and only when it changed. The path written, None if unchanged.
     For `sync` and `watch` to keep a configured dashboard fresh. Raises OSError when it cannot write."""
     out = out_path if out_path is not None else default_path(root, config)
-    html = page(data_of(root, analysis), name=root.resolve().name or str(root))
+    html = page(data_of(root, analysis, cache), name=root.resolve().name or str(root))
     raw = html.encode("utf-8")
     try:
         if out.read_bytes() == raw:

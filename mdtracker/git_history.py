@@ -82,10 +82,11 @@ def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return done.stdout
 
 
-def read(root: Path, config: Config, today: dt.date, since: dt.date) -> GitHistory:
-    """The snapshots of the days from the last one before `since` up to `today`; never raises."""
+def read(root: Path, config: Config, today: dt.date, since: dt.date, cache: bool = True) -> GitHistory:
+    """The snapshots of the days from the last one before `since` up to `today` (without `cache`, the blobs'
+    counts are neither read from nor written to `.mdtracker/`); never raises."""
     try:
-        return _read(root, config, today, since)
+        return _read(root, config, today, since, cache)
     except _Failed as err:
         message = str(err)
         if "not a git repository" in message:
@@ -97,7 +98,7 @@ def read(root: Path, config: Config, today: dt.date, since: dt.date) -> GitHisto
         return GitHistory(reason=f"the git history could not be read ({type(err).__name__}: {err})")
 
 
-def _read(root: Path, config: Config, today: dt.date, since: dt.date) -> GitHistory:
+def _read(root: Path, config: Config, today: dt.date, since: dt.date, cache: bool) -> GitHistory:
     inside = _git(root, "rev-parse", "--is-inside-work-tree").strip()
     if inside != b"true":
         raise _Failed("the vault is not in a git work tree")
@@ -129,7 +130,7 @@ def _read(root: Path, config: Config, today: dt.date, since: dt.date) -> GitHist
     wanted = set(tree.values())
     for _, _, entries in changes:
         wanted.update(blob for _, blob in entries if blob)
-    counts = _counts(root, config, wanted)
+    counts = _counts(root, config, wanted, cache)
     state = {path: blob for path, blob in tree.items()}
     totals = [0, 0, 0]
 
@@ -217,16 +218,16 @@ def note_counts(text: str, rel: str, config: Config) -> tuple[int, int, int]:
     return c.done, len(summary.history), c.total - c.cancelled - c.non_task
 
 
-def _counts(root: Path, config: Config, blobs: set[str]) -> dict[str, tuple[int, int, int]]:
+def _counts(root: Path, config: Config, blobs: set[str], cache: bool) -> dict[str, tuple[int, int, int]]:
     """What each blob counts: from the cache, else parsed (and the cache written again with just these)."""
     folder = root / ".mdtracker"
     key = f"{__version__}:{config.fingerprint}"
-    cached = _load(folder / CACHE_FILE, key)
+    cached = _load(folder / CACHE_FILE, key) if cache else {}
     found = {blob: cached[blob] for blob in blobs if blob in cached}
     missing = sorted(blobs - found.keys())
     if missing:
         found.update(_parse_blobs(root, config, missing))
-    if missing or len(found) != len(cached):
+    if cache and (missing or len(found) != len(cached)):
         _store(folder, key, found)
     return found
 

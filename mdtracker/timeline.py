@@ -38,8 +38,9 @@ def vault_root(analysis: Analysis) -> Path | None:
     return root if isinstance(root, Path) else None
 
 
-def report_keys(a: Analysis, root: Path | None = None) -> dict[str, Any]:
-    """The report's `activity` and `forecast`, for the vault at `root` (found from the analysis if not given)."""
+def report_keys(a: Analysis, root: Path | None = None, cache: bool = True) -> dict[str, Any]:
+    """The report's `activity` and `forecast`, for the vault at `root` (found from the analysis if not given);
+    without `cache`, `.mdtracker/` is neither read nor written."""
     root = root if root is not None else vault_root(a)
     today, config, c = a.today, a.config, a.counts
     done_now, scope_now, dated_now = c.done, c.total - c.cancelled - c.non_task, len(a.history)
@@ -53,7 +54,7 @@ def report_keys(a: Analysis, root: Path | None = None) -> dict[str, Any]:
     else:
         from mdtracker import git_history
 
-        history = git_history.read(root, config, today, start)
+        history = git_history.read(root, config, today, start, cache)
         snapshots = list(history.snapshots)
         if history.reason is None and not history.after_today:  # the notes on disk are today's last state
             snapshots.append(fc.Snapshot(today, done_now, dated_now, scope_now))
@@ -61,7 +62,7 @@ def report_keys(a: Analysis, root: Path | None = None) -> dict[str, Any]:
         scope_of = {s.day: s.scope for s in snapshots}
         state = history.state()
     fields = [fc.Target(day, "note", f"{path}:{line}", "Target Interview Date")
-              for path, line, day in ([] if root is None else target_fields(root, a))]
+              for path, line, day in ([] if root is None else target_fields(root, a, cache))]
     milestones = [fc.Target(m.target, "milestone", f"{m.path}:{m.line}", m.text) for m in a.milestones]
     target = fc.choose_target(config.forecast_target, config.source, fields, milestones)
     return {
@@ -70,10 +71,10 @@ def report_keys(a: Analysis, root: Path | None = None) -> dict[str, Any]:
     }
 
 
-def target_fields(root: Path, a: Analysis) -> list[tuple[str, int, dt.date]]:
+def target_fields(root: Path, a: Analysis, cache: bool = True) -> list[tuple[str, int, dt.date]]:
     """(path, line, date) of every `Target Interview Date` field holding a date, in path order."""
     cache_path = root / ".mdtracker" / TARGETS_FILE
-    cached = _load(cache_path)
+    cached = _load(cache_path) if cache else {}
     found, kept = [], {}
     started = time.time_ns()
     for rel in a.summaries.column("path"):
@@ -91,7 +92,7 @@ def target_fields(root: Path, a: Analysis) -> list[tuple[str, int, dt.date]]:
         if st.st_mtime_ns < started - _RACY_NS:
             kept[rel] = [st.st_size, st.st_mtime_ns, entries]
         found += [(rel, line, dt.date.fromisoformat(day)) for line, day in entries]
-    if kept != cached:
+    if cache and kept != cached:
         _store(cache_path, kept)
     return found
 
