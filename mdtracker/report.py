@@ -218,6 +218,7 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
         console.print(Panel(Group(
             Text.assemble(("Readiness ", "bold"), (percent(a.readiness.overall), "bold green")), table,
         ), title="Weighted readiness", title_align="left", expand=False))
+    _print_forecast(timeline.report_keys(a)["forecast"], console)
     if a.files:
         table = Table(title="Progress per note", title_justify="left", title_style="bold",
                       show_edge=False, box=None, padding=(0, 1))
@@ -239,3 +240,26 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
         console.print("No Markdown notes found.")
     if a.problems:
         console.print(f"[yellow]{len(a.problems)} problem(s)[/yellow]: run [bold]mdtracker lint[/bold] to list them.")
+
+
+_TARGET_SOURCES = {"config": "[forecast] target", "note": "Target Interview Date", "milestone": "last milestone"}
+
+
+def _print_forecast(f: dict[str, Any], console: Console) -> None:
+    """The forecast in a few lines: the pace, the day it gets the remaining tasks done, the target's needs."""
+    if not f["scope"]:
+        return
+    lines = [Text.assemble(("Forecast ", "bold"), f"{f['remaining']} of {f['scope']} tasks to go")]
+    for p in f["pace"]:
+        end = p["finish"] or "never at this pace"
+        lines.append(Text(f"  last {p['days']:>2} days: {p['done']} done, {p['per_day']:.2f} a day: done by {end}"))
+    t = f["target"]
+    if t is None:
+        lines.append(Text("  no target date ([forecast] target in the config, or a Target Interview Date field)",
+                          style="dim"))
+    else:
+        needs = (f"needs {t['needed_per_day']:.2f} a day" if t["needed_per_day"] is not None
+                 else "has passed" if f["remaining"] else "is met")
+        lines.append(Text(f"  target {t['date']} ({_TARGET_SOURCES[t['source']]}, {t['where']}), "
+                          f"in {t['days_left']} days: {needs}"))
+    console.print(Group(*lines))
