@@ -177,12 +177,14 @@ def activity(today: dt.date, notes: Mapping[dt.date, int], git: Mapping[dt.date,
 def forecast(today: dt.date, done_now: int, scope_now: int, notes: Mapping[dt.date, int],
              git: Mapping[dt.date, int], scope_of: Mapping[dt.date, int], target: Target | None,
              milestones: Sequence[Target]) -> dict[str, Any]:
-    """The report's `forecast`: the burn-up since the first completion of the year, the pace of the last 7, 14
+    """The report's `forecast`: the burn-up since the first completion (or commit) of the year, the pace of the last 7, 14
     and 28 days with the day each finishes, the target and the pace it needs, the milestones."""
     completions = {day: a + b for day, (a, b) in merged(notes, git).items()}
     remaining = max(0, scope_now - done_now)
-    first = min([*completions, *(d for d in scope_of if d >= window_start(today))], default=today)
-    start = max(window_start(today), first - dt.timedelta(days=1))
+    year = window_start(today)
+    first = min([*(d - dt.timedelta(days=1) for d in completions), *(d for d in scope_of if d >= year)],
+                default=today - dt.timedelta(days=1))  # the day before the first completion, or the first commit
+    start = max(year, first)
     paces = []
     for days in PACE_DAYS:
         done = pace(completions, today, days)
