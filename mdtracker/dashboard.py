@@ -183,7 +183,8 @@ def heatmap(data: dict[str, Any], today: dt.date) -> dict[str, Any]:
     counts = {dt.date.fromisoformat(d["date"]): d for d in activity["days"]}
     listed = {h["date"] for h in data["history"]}
     peak = max((d["done"] for d in activity["days"]), default=0)
-    cells, months = [], []
+    cells: list[dict[str, Any]] = []
+    months: list[dict[str, Any]] = []
     day, last_month = start, None
     while day <= today:
         col, row = (day - start).days // 7, day.weekday()
@@ -193,9 +194,12 @@ def heatmap(data: dict[str, Any], today: dt.date) -> dict[str, Any]:
                       "done": done, "notes": entry["notes"] if entry else 0, "git": entry["git"] if entry else 0,
                       "level": 0 if not done else min(4, math.ceil(4 * done / peak)),
                       "listed": day.isoformat() in listed})
-        if row == 0 and day.month != last_month:
-            if col < (today - start).days // 7 - 1 or not months:
-                months.append({"x": HEAT_LEFT + col * HEAT_STEP, "text": day.strftime("%b")})
+        if row == 0 and day.month != last_month:  # a month's name over its first week, if it has room
+            label = {"col": col, "x": HEAT_LEFT + col * HEAT_STEP, "text": day.strftime("%b")}
+            if months and col - months[-1]["col"] < 3:
+                months[-1] = label
+            else:
+                months.append(label)
             last_month = day.month
         day += dt.timedelta(days=1)
     weeks = (today - start).days // 7 + 1
@@ -328,8 +332,8 @@ def burnup_chart(data: dict[str, Any], today: dt.date) -> dict[str, Any]:
             end = dt.date.fromisoformat(p["finish"]) if p["finish"] else last
             projections.append({"n": n, "days": p["days"], "points": _points([(x(today), y(f["done"])),
                                                                             toward(p["per_day"], end)])})
-    target = None
-    if f["target"]:
+    target: dict[str, Any] | None = None
+    if f["target"]:  # (a vertical line, and the line of the pace it needs)
         day = dt.date.fromisoformat(f["target"]["date"])
         if first <= day <= last:
             target = {"x": x(day), "needed": None}
