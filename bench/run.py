@@ -4,7 +4,7 @@ For each vault size it generates a synthetic vault (bench/generate.py) and measu
 `mdtracker` process (interpreter start included): cold sync (no cache), warm sync with nothing changed, warm
 sync after one note changed, check, warm sync with one broken note (an unclosed region, which every sync
 reports), warm sync after one note changed in a vault with a dashboard (regions on the whole vault),
-report --json, a cold sync on one core, the first sync of the vault as generated (it rewrites every note's
+report --json, the dashboard (warm), a cold sync on one core, the first sync of the vault as generated (it rewrites every note's
 stale cookies) with the sync after it, and a sync on a new day when 5 % of the notes show the day of their
 last sync (a `last-updated` region) with the sync after it, each the median of `--repeat` runs. Wall time, CPU
 time (user + system, all processes) and peak memory (the largest process).
@@ -12,12 +12,14 @@ Beside them, the floors measured in the same run on the same files, as many time
 file, and markdown-it-py's parse of every file as mdtracker configures it (block level), on one core and on
 all cores. Prints the ratios. Then, on 1,000 and on 10,000 notes (`--watch-files`), the edit-to-region latency
 of `mdtracker watch` (median and 95th percentile over 100 saves) and its CPU use while idle, over 65 s
-(`--idle`): long enough to hold one of the looks at every note it takes once a minute.
+(`--idle`): long enough to hold one of the looks at every note it takes once a minute. And the dashboard of
+a vault in a git repository with a year of daily commits (`--git-files`, `--commits`), first run and warm.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import re
 import resource
@@ -134,6 +136,11 @@ def bench(files: int, seed: int, repeat: int) -> None:
         dashboard.unlink()
         rows.append(("report --json",
                      _median([measure([*MDTRACKER, "report", "--json", str(folder)], folder) for _ in range(repeat)])))
+        page = folder.with_name(folder.name + "-dashboard.html")  # (outside the vault: not a file sync sees)
+        measure([*MDTRACKER, "dashboard", str(folder), "-o", str(page)], folder)
+        rows.append(("dashboard, warm", _median([measure([*MDTRACKER, "dashboard", str(folder), "-o", str(page)], folder)
+                                                 for _ in range(repeat)])))
+        page.unlink()
         rows.append(("first sync (writes every note)", _median(first)))
         rows.append(("the sync after it", _median(after)))
         for note in notes[::20]:  # 5 % of the notes say when they were last synced: a new day rewrites them
@@ -163,6 +170,55 @@ def bench(files: int, seed: int, repeat: int) -> None:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(folder.with_name(folder.name + "-first"), ignore_errors=True)
+
+
+def git_vault(folder: Path, files: int, seed: int, commits: int) -> None:
+    """A generated vault in a git repository: one commit of every note, then `commits` daily commits ticking a
+    box in one note each (made at once with `git fast-import`), the last one on the vault's today."""
+    generate.generate(folder, files, seed)
+    notes = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.md"))
+    texts = {rel: (folder / rel).read_text("utf-8") for rel in notes}
+    last = datetime.date(2025, 11, 22)
+    out = []
+
+    def commit(day: datetime.date, changed: list[str], n: int) -> None:
+        epoch = int(datetime.datetime(day.year, day.month, day.day, 12, tzinfo=datetime.timezone.utc).timestamp())
+        out.append(f"commit refs/heads/main\nauthor B <b@example.com> {epoch + n} +0000\n"
+                   f"committer B <b@example.com> {epoch + n} +0000\ndata 4\nday\n")
+        for rel in changed:
+            data = texts[rel].encode()
+            out.append(f"M 100644 inline {rel}\ndata {len(data)}\n")
+            out.append(texts[rel] + "\n")
+
+    commit(last - datetime.timedelta(days=commits), notes, 0)
+    for n in range(commits):
+        rel = notes[(n * 7919) % len(notes)]
+        texts[rel] = re.sub(r"^(\s*)- \[ \]", r"\1- [x]", texts[rel], count=1, flags=re.M)
+        commit(last - datetime.timedelta(days=commits - 1 - n), [rel], n + 1)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(folder)], check=True)
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=folder, input="".join(out).encode(), check=True)
+    subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=folder, check=True)
+
+
+def bench_git(files: int, seed: int, repeat: int, commits: int) -> None:
+    """The dashboard of a vault with a year of git history: the first run (no cache of any kind: every note and
+    every blob parsed) and warm runs."""
+    folder = Path(tempfile.mkdtemp(prefix=f"mdtracker-git-{files}-"))
+    page = folder.with_name(folder.name + ".html")
+    try:
+        git_vault(folder, files, seed, commits)
+        first = []
+        for _ in range(repeat):
+            shutil.rmtree(folder / ".mdtracker", ignore_errors=True)
+            first.append(measure([*MDTRACKER, "dashboard", str(folder), "-o", str(page)], folder))
+        warm = _median([measure([*MDTRACKER, "dashboard", str(folder), "-o", str(page)], folder) for _ in range(repeat)])
+        print(f"\ndashboard of {files} notes with a git history of {commits} daily commits (median of {repeat})")
+        print(f"{'':30} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}")
+        for name, (wall, cpu, peak) in (("first run (no cache)", _median(first)), ("warm", warm)):
+            print(f"{name:30} {wall:8.2f} {cpu:8.2f} {peak:8.0f}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        page.unlink(missing_ok=True)
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -229,10 +285,15 @@ def main() -> None:
                         help="vault sizes for the watch latency (none: skip)")
     parser.add_argument("--saves", type=int, default=100)
     parser.add_argument("--idle", type=float, default=65.0, help="seconds over which watch's idle CPU is measured")
+    parser.add_argument("--git-files", type=int, nargs="*", default=[1000, 10000],
+                        help="vault sizes for the dashboard with a git history (none: skip)")
+    parser.add_argument("--commits", type=int, default=365, help="daily commits of that history")
     args = parser.parse_args()
     resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
     for files in args.files:
         bench(files, args.seed, args.repeat)
+    for files in args.git_files:
+        bench_git(files, args.seed, args.repeat, args.commits)
     for files in args.watch_files:
         watch_latency(files, args.seed, args.saves, args.idle)
 

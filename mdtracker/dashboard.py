@@ -66,13 +66,20 @@ def data_of(root: Path, analysis: Analysis, cache: bool = True) -> dict[str, Any
 
 
 def write_dashboard(root: Path, config: Config, analysis: Analysis, out_path: Path | None = None,
-                    cache: bool = True) -> Path | None:
+                    cache: bool = True, stamp: str | None = None) -> Path | None:
     """Write the dashboard of the vault at `root` to `out_path` (default: the config's `[dashboard] file`, else
     `dashboard.html` in the vault), atomically, and only when it changed. The path written, None if unchanged.
-    For `sync` and `watch` to keep a configured dashboard fresh. Raises OSError when it cannot write."""
+    For `sync` and `watch` to keep a configured dashboard fresh. Raises OSError when it cannot write.
+
+    With a `stamp` (see `stamp`), a page written for the same stamp, and still as written, is not made again."""
     out = out_path if out_path is not None else default_path(root, config)
+    record = root / ".mdtracker" / STAMP_FILE
+    if stamp is not None and cache and _stamped(record, stamp, out):
+        return None
     html = page(data_of(root, analysis, cache), name=root.resolve().name or str(root))
     raw = html.encode("utf-8")
+    if stamp is not None and cache:
+        _stamp(record, stamp, out, raw)
     try:
         if out.read_bytes() == raw:
             return None
@@ -88,6 +95,51 @@ def write_dashboard(root: Path, config: Config, analysis: Analysis, out_path: Pa
         if os.path.exists(tmp):
             os.unlink(tmp)
     return out
+
+
+STAMP_FILE = "dashboard.json"
+
+
+def stamp(root: Path, config: Config, today: dt.date, notes: Any, out: Path) -> str:
+    """What a page depends on, hashed: mdtracker, its template, the config, the day, the notes as the vault
+    found them (path → size, mtime, digest), the repository's HEAD (the git history), the page's place."""
+    from mdtracker import __version__, git_history
+
+    digest = hashlib.sha256()
+    digest.update(json.dumps([__version__, config.fingerprint, today.isoformat(), os.path.abspath(out),
+                              git_history.head(root), (_templates() / TEMPLATE).read_text("utf-8")]).encode())
+    digest.update(json.dumps(notes, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _stamped(record: Path, stamp: str, out: Path) -> bool:
+    """Whether the page at `out` is the one written for `stamp`, untouched since."""
+    try:
+        data = json.loads(record.read_bytes())
+        page = out.read_bytes()
+    except (OSError, ValueError):
+        return False
+    return (isinstance(data, dict) and data.get("stamp") == stamp and data.get("out") == os.path.abspath(out)
+            and data.get("sha256") == hashlib.sha256(page).hexdigest())
+
+
+def _stamp(record: Path, stamp: str, out: Path, raw: bytes) -> None:
+    try:
+        record.parent.mkdir(exist_ok=True)
+        ignore = record.parent / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# mdtracker's parse cache: safe to delete\n*\n")
+        fd, tmp = tempfile.mkstemp(dir=record.parent, prefix=".dashboard.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"stamp": stamp, "out": os.path.abspath(out), "sha256": hashlib.sha256(raw).hexdigest()},
+                          handle)
+            os.replace(tmp, record)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError:
+        pass
 
 
 def default_path(root: Path, config: Config) -> Path:

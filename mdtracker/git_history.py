@@ -82,6 +82,14 @@ def _git(cwd: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return done.stdout
 
 
+def head(root: Path) -> str:
+    """The commit HEAD names in the repository the vault is in, "" if none (or no git)."""
+    try:
+        return _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}").decode("ascii").strip()
+    except (_Failed, UnicodeError):
+        return ""
+
+
 def read(root: Path, config: Config, today: dt.date, since: dt.date, cache: bool = True) -> GitHistory:
     """The snapshots of the days from the last one before `since` up to `today` (without `cache`, the blobs'
     counts are neither read from nor written to `.mdtracker/`); never raises."""

@@ -77,9 +77,10 @@ def target_fields(root: Path, a: Analysis, cache: bool = True) -> list[tuple[str
     cached = _load(cache_path) if cache else {}
     found, kept = [], {}
     started = time.time_ns()
+    top = os.fspath(root)
     for rel in a.summaries.column("path"):
         try:
-            st = os.stat(root / rel)
+            st = os.stat(os.path.join(top, rel))  # (strings: 10,000 Path objects would cost more than the stats)
         except OSError:
             continue
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_NOTE:
@@ -88,7 +89,7 @@ def target_fields(root: Path, a: Analysis, cache: bool = True) -> list[tuple[str
         if old is not None and old[0] == st.st_size and old[1] == st.st_mtime_ns:
             entries = old[2]
         else:
-            entries = _read_fields(root / rel, rel)
+            entries = _read_fields(Path(top, rel), rel)
         if st.st_mtime_ns < started - _RACY_NS:
             kept[rel] = [st.st_size, st.st_mtime_ns, entries]
         found += [(rel, line, dt.date.fromisoformat(day)) for line, day in entries]

@@ -544,3 +544,22 @@ def test_in_chromium_the_page_loads_nothing_and_shows_the_report(browser, shots,
             assert page.locator(f"#day-{day}").is_visible()
     finally:
         context.close()
+
+
+def test_a_page_already_made_for_the_same_vault_day_and_head_is_not_made_again(tmp_path, capsys, monkeypatch):
+    vault = tmp_path / "v"
+    _plan(vault)
+    out = tmp_path / "d.html"
+    made = []
+    real = dashboard.page
+    monkeypatch.setattr(dashboard, "page", lambda *a, **k: made.append(1) or real(*a, **k))
+    make_dashboard(vault, out, "--today", "2025-11-22")
+    make_dashboard(vault, out, "--today", "2025-11-22")
+    assert len(made) == 1  # nothing changed: not even rendered
+    make_dashboard(vault, out, "--today", "2025-11-23")
+    assert len(made) == 2  # another day
+    note = vault / "plan.md"
+    note.write_text(note.read_text().replace("- [ ] left 0", "- [x] left 0"))
+    assert "13 of 34 tasks done" in " ".join(Page(make_dashboard(vault, out, "--today", "2025-11-23")).text.split())
+    out.write_text("edited by hand")
+    assert make_dashboard(vault, out, "--today", "2025-11-23") != "edited by hand" and len(made) == 4
