@@ -4,7 +4,7 @@ For each vault size it generates a synthetic vault (bench/generate.py) and measu
 `mdtracker` process (interpreter start included): cold sync (no cache), warm sync with nothing changed, warm
 sync after one note changed, check, warm sync with one broken note (an unclosed region, which every sync
 reports), warm sync after one note changed in a vault with a dashboard (regions on the whole vault),
-report --json, the dashboard (warm), a cold sync on one core, the first sync of the vault as generated (it rewrites every note's
+report --json, a cold sync on one core, the first sync of the vault as generated (it rewrites every note's
 stale cookies) with the sync after it, and a sync on a new day when 5 % of the notes show the day of their
 last sync (a `last-updated` region) with the sync after it, each the median of `--repeat` runs. Wall time, CPU
 time (user + system, all processes) and peak memory (the largest process).
@@ -13,7 +13,8 @@ file, and markdown-it-py's parse of every file as mdtracker configures it (block
 all cores. Prints the ratios. Then, on 1,000 and on 10,000 notes (`--watch-files`), the edit-to-region latency
 of `mdtracker watch` (median and 95th percentile over 100 saves) and its CPU use while idle, over 65 s
 (`--idle`): long enough to hold one of the looks at every note it takes once a minute. And the dashboard of
-a vault in a git repository with a year of daily commits (`--git-files`, `--commits`), first run and warm.
+a generated vault, its caches warm (`--dashboard-files`), and of a vault in a git repository with a year of
+daily commits (`--git-files`, `--commits`), first run and warm.
 """
 
 from __future__ import annotations
@@ -136,11 +137,6 @@ def bench(files: int, seed: int, repeat: int) -> None:
         dashboard.unlink()
         rows.append(("report --json",
                      _median([measure([*MDTRACKER, "report", "--json", str(folder)], folder) for _ in range(repeat)])))
-        page = folder.with_name(folder.name + "-dashboard.html")  # (outside the vault: not a file sync sees)
-        measure([*MDTRACKER, "dashboard", str(folder), "-o", str(page)], folder)
-        rows.append(("dashboard, warm", _median([measure([*MDTRACKER, "dashboard", str(folder), "-o", str(page)], folder)
-                                                 for _ in range(repeat)])))
-        page.unlink()
         rows.append(("first sync (writes every note)", _median(first)))
         rows.append(("the sync after it", _median(after)))
         for note in notes[::20]:  # 5 % of the notes say when they were last synced: a new day rewrites them
@@ -170,6 +166,45 @@ def bench(files: int, seed: int, repeat: int) -> None:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         shutil.rmtree(folder.with_name(folder.name + "-first"), ignore_errors=True)
+
+
+def _tick(note: Path) -> None:
+    """Tick one box of a note, or untick one when none is left."""
+    text = note.read_text("utf-8")
+    new, found = re.subn(r"^(\s*)- \[ \]", r"\1- [x]", text, count=1, flags=re.M)
+    note.write_text(new if found else re.sub(r"^(\s*)- \[x\]", r"\1- [ ]", text, count=1, flags=re.M), "utf-8")
+
+
+def dashboard_rows(folder: Path, repeat: int) -> list[tuple[str, tuple[float, float, float]]]:
+    """`mdtracker dashboard` on a vault whose caches are warm: nothing changed since the last page, and one
+    note changed (a box ticked in a different note each run)."""
+    page = folder.with_name(folder.name + ".html")  # (outside the vault)
+    args = [*MDTRACKER, "dashboard", str(folder), "-o", str(page)]
+    try:
+        measure(args, folder)
+        same = _median([measure(args, folder) for _ in range(repeat)])
+        notes = sorted(folder.rglob("*.md"))
+        changed = []
+        for n in range(repeat):
+            _tick(notes[(n * 7919 + 3) % len(notes)])
+            changed.append(measure(args, folder))
+        return [("warm, nothing changed", same), ("warm, one note changed", _median(changed))]
+    finally:
+        page.unlink(missing_ok=True)
+
+
+def bench_dashboard(files: int, seed: int, repeat: int) -> None:
+    """The dashboard of a generated vault (no git), its caches warm."""
+    folder = Path(tempfile.mkdtemp(prefix=f"mdtracker-dashboard-{files}-"))
+    try:
+        generate.generate(folder, files, seed)
+        subprocess.run([*MDTRACKER, "sync", str(folder)], stdout=subprocess.DEVNULL, check=True)
+        print(f"\ndashboard of {files} notes (median of {repeat})")
+        print(f"{'':30} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}")
+        for name, (wall, cpu, peak) in dashboard_rows(folder, repeat):
+            print(f"{name:30} {wall:8.2f} {cpu:8.2f} {peak:8.0f}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def git_vault(folder: Path, files: int, seed: int, commits: int) -> None:
@@ -211,10 +246,11 @@ def bench_git(files: int, seed: int, repeat: int, commits: int) -> None:
         for _ in range(repeat):
             shutil.rmtree(folder / ".mdtracker", ignore_errors=True)
             first.append(measure([*MDTRACKER, "dashboard", str(folder), "-o", str(page)], folder))
-        warm = _median([measure([*MDTRACKER, "dashboard", str(folder), "-o", str(page)], folder) for _ in range(repeat)])
-        print(f"\ndashboard of {files} notes with a git history of {commits} daily commits (median of {repeat})")
+        rows = [("first run (no cache)", _median(first)), *dashboard_rows(folder, repeat)]
+        print(f"\ndashboard of {files} notes with a git history of {commits} daily commits (median of {repeat}; a "
+              "note changed is not committed)")
         print(f"{'':30} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}")
-        for name, (wall, cpu, peak) in (("first run (no cache)", _median(first)), ("warm", warm)):
+        for name, (wall, cpu, peak) in rows:
             print(f"{name:30} {wall:8.2f} {cpu:8.2f} {peak:8.0f}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -278,13 +314,15 @@ def _median(runs: list[tuple[float, float, float]]) -> tuple[float, float, float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--files", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--watch-files", type=int, nargs="*", default=[1000, 10000],
                         help="vault sizes for the watch latency (none: skip)")
     parser.add_argument("--saves", type=int, default=100)
     parser.add_argument("--idle", type=float, default=65.0, help="seconds over which watch's idle CPU is measured")
+    parser.add_argument("--dashboard-files", type=int, nargs="*", default=[1000, 10000],
+                        help="vault sizes for the dashboard, its caches warm (none: skip)")
     parser.add_argument("--git-files", type=int, nargs="*", default=[1000, 10000],
                         help="vault sizes for the dashboard with a git history (none: skip)")
     parser.add_argument("--commits", type=int, default=365, help="daily commits of that history")
@@ -292,6 +330,8 @@ def main() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
     for files in args.files:
         bench(files, args.seed, args.repeat)
+    for files in args.dashboard_files:
+        bench_dashboard(files, args.seed, args.repeat)
     for files in args.git_files:
         bench_git(files, args.seed, args.repeat, args.commits)
     for files in args.watch_files:

@@ -69,13 +69,13 @@ def _write(value: Any, out: TextIO, depth: int) -> None:
         out.write(_ENCODE(value))
 
 
-def as_json(a: Analysis, root: Path | None = None, headings: bool = True, cache: bool = True) -> dict[str, Any]:
+def as_json(a: Analysis, root: Path | None = None, headings: bool = True, cache: bool | None = None) -> dict[str, Any]:
     """The report of SPEC §6. Its lists of entries are iterators, made as `write_json` writes them.
 
     `activity` and `forecast` look at the vault's folder (`root`, else the analysis's) for its git history and
-    its notes' target dates. Without `headings`, the notes' entries leave out their progress per heading (the
-    dashboard shows none: on 10,000 notes they are a third of the report's time). Without `cache`, nothing in
-    `.mdtracker/` is read or written for them."""
+    its notes' target dates; without `cache` (default: as the vault was loaded), nothing in `.mdtracker/` is
+    read or written for them. Without `headings`, the notes' entries leave out their progress per heading (the
+    dashboard shows none: on 10,000 notes they are a third of the report's time)."""
     over_time = timeline.report_keys(a, root, cache)
     files: Iterator[dict[str, Any]]
     if headings:

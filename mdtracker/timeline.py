@@ -28,20 +28,25 @@ TARGET_FIELD = "target interview date"
 _MENTIONS = re.compile(rb"target\s+interview\s+date", re.IGNORECASE)
 TARGETS_FILE = "targets.json"
 MAX_NOTE = 5_000_000  # bytes: a larger file is not read for its target
+CACHE_FROM = 500  # notes: fewer are read again in less time than the cache takes
 _RACY_NS = 2_000_000_000  # a note changed this close to the cache's writing is read again next time
 
 
-def vault_root(analysis: Analysis) -> Path | None:
-    """The folder of the vault an analysis was made of, None for summaries held in memory. The one place that
-    knows how the engine holds it (the summaries of `Vault.analysis` keep their vault)."""
-    root = getattr(getattr(analysis.summaries, "vault", None), "root", None)
-    return root if isinstance(root, Path) else None
+def engine_vault(analysis: Analysis) -> tuple[Path | None, bool]:
+    """The folder of the vault an analysis was made of (None for summaries held in memory), and whether the
+    command keeps a cache in it (not with --no-cache). The one place that knows how the engine holds them: the
+    summaries of `Vault.analysis` keep their vault, which stores what it parses only with the cache on."""
+    vault = getattr(analysis.summaries, "vault", None)
+    root = getattr(vault, "root", None)
+    return (root, bool(getattr(vault, "store", False))) if isinstance(root, Path) else (None, False)
 
 
-def report_keys(a: Analysis, root: Path | None = None, cache: bool = True) -> dict[str, Any]:
-    """The report's `activity` and `forecast`, for the vault at `root` (found from the analysis if not given);
-    without `cache`, `.mdtracker/` is neither read nor written."""
-    root = root if root is not None else vault_root(a)
+def report_keys(a: Analysis, root: Path | None = None, cache: bool | None = None) -> dict[str, Any]:
+    """The report's `activity` and `forecast`, for the vault at `root`; without `cache`, nothing is read from
+    or written to `.mdtracker/` for them. Either, when not given, as the engine loaded the analysis's vault."""
+    found, caching = engine_vault(a)
+    root = root if root is not None else found
+    cache = cache if cache is not None else caching
     today, config, c = a.today, a.config, a.counts
     done_now, scope_now, dated_now = c.done, c.total - c.cancelled - c.non_task, len(a.history)
     start = fc.window_start(today)
@@ -93,7 +98,7 @@ def target_fields(root: Path, a: Analysis, cache: bool = True) -> list[tuple[str
         if st.st_mtime_ns < started - _RACY_NS:
             kept[rel] = [st.st_size, st.st_mtime_ns, entries]
         found += [(rel, line, dt.date.fromisoformat(day)) for line, day in entries]
-    if cache and kept != cached:
+    if cache and kept != cached and len(kept) >= CACHE_FROM:
         _store(cache_path, kept)
     return found
 
