@@ -12,12 +12,15 @@ Beside them, the floors measured in the same run on the same files, as many time
 file, and markdown-it-py's parse of every file as mdtracker configures it (block level), on one core and on
 all cores. Prints the ratios. Then, on 1,000 and on 10,000 notes (`--watch-files`), the edit-to-region latency
 of `mdtracker watch` (median and 95th percentile over 100 saves) and its CPU use while idle, over 65 s
-(`--idle`): long enough to hold one of the looks at every note it takes once a minute.
+(`--idle`): long enough to hold one of the looks at every note it takes once a minute. And the dashboard of
+a generated vault, its caches warm (`--dashboard-files`), and of a vault in a git repository with a year of
+daily commits (`--git-files`, `--commits`), first run and warm.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
 import re
 import resource
@@ -165,6 +168,95 @@ def bench(files: int, seed: int, repeat: int) -> None:
         shutil.rmtree(folder.with_name(folder.name + "-first"), ignore_errors=True)
 
 
+def _tick(note: Path) -> None:
+    """Tick one box of a note, or untick one when none is left."""
+    text = note.read_text("utf-8")
+    new, found = re.subn(r"^(\s*)- \[ \]", r"\1- [x]", text, count=1, flags=re.M)
+    note.write_text(new if found else re.sub(r"^(\s*)- \[x\]", r"\1- [ ]", text, count=1, flags=re.M), "utf-8")
+
+
+def dashboard_rows(folder: Path, repeat: int) -> list[tuple[str, tuple[float, float, float]]]:
+    """`mdtracker dashboard` on a vault whose caches are warm: nothing changed since the last page, and one
+    note changed (a box ticked in a different note each run)."""
+    page = folder.with_name(folder.name + ".html")  # (outside the vault)
+    args = [*MDTRACKER, "dashboard", str(folder), "-o", str(page)]
+    try:
+        measure(args, folder)
+        same = _median([measure(args, folder) for _ in range(repeat)])
+        notes = sorted(folder.rglob("*.md"))
+        changed = []
+        for n in range(repeat):
+            _tick(notes[(n * 7919 + 3) % len(notes)])
+            changed.append(measure(args, folder))
+        return [("warm, nothing changed", same), ("warm, one note changed", _median(changed))]
+    finally:
+        page.unlink(missing_ok=True)
+
+
+def bench_dashboard(files: int, seed: int, repeat: int) -> None:
+    """The dashboard of a generated vault (no git), its caches warm."""
+    folder = Path(tempfile.mkdtemp(prefix=f"mdtracker-dashboard-{files}-"))
+    try:
+        generate.generate(folder, files, seed)
+        subprocess.run([*MDTRACKER, "sync", str(folder)], stdout=subprocess.DEVNULL, check=True)
+        print(f"\ndashboard of {files} notes (median of {repeat})")
+        print(f"{'':30} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}")
+        for name, (wall, cpu, peak) in dashboard_rows(folder, repeat):
+            print(f"{name:30} {wall:8.2f} {cpu:8.2f} {peak:8.0f}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def git_vault(folder: Path, files: int, seed: int, commits: int) -> None:
+    """A generated vault in a git repository: one commit of every note, then `commits` daily commits ticking a
+    box in one note each (made at once with `git fast-import`), the last one on the vault's today."""
+    generate.generate(folder, files, seed)
+    notes = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*.md"))
+    texts = {rel: (folder / rel).read_text("utf-8") for rel in notes}
+    last = datetime.date(2025, 11, 22)
+    out = []
+
+    def commit(day: datetime.date, changed: list[str], n: int) -> None:
+        epoch = int(datetime.datetime(day.year, day.month, day.day, 12, tzinfo=datetime.timezone.utc).timestamp())
+        out.append(f"commit refs/heads/main\nauthor B <b@example.com> {epoch + n} +0000\n"
+                   f"committer B <b@example.com> {epoch + n} +0000\ndata 4\nday\n")
+        for rel in changed:
+            data = texts[rel].encode()
+            out.append(f"M 100644 inline {rel}\ndata {len(data)}\n")
+            out.append(texts[rel] + "\n")
+
+    commit(last - datetime.timedelta(days=commits), notes, 0)
+    for n in range(commits):
+        rel = notes[(n * 7919) % len(notes)]
+        texts[rel] = re.sub(r"^(\s*)- \[ \]", r"\1- [x]", texts[rel], count=1, flags=re.M)
+        commit(last - datetime.timedelta(days=commits - 1 - n), [rel], n + 1)
+    subprocess.run(["git", "init", "-q", "-b", "main", str(folder)], check=True)
+    subprocess.run(["git", "fast-import", "--quiet"], cwd=folder, input="".join(out).encode(), check=True)
+    subprocess.run(["git", "reset", "-q", "--hard", "main"], cwd=folder, check=True)
+
+
+def bench_git(files: int, seed: int, repeat: int, commits: int) -> None:
+    """The dashboard of a vault with a year of git history: the first run (no cache of any kind: every note and
+    every blob parsed) and warm runs."""
+    folder = Path(tempfile.mkdtemp(prefix=f"mdtracker-git-{files}-"))
+    page = folder.with_name(folder.name + ".html")
+    try:
+        git_vault(folder, files, seed, commits)
+        first = []
+        for _ in range(repeat):
+            shutil.rmtree(folder / ".mdtracker", ignore_errors=True)
+            first.append(measure([*MDTRACKER, "dashboard", str(folder), "-o", str(page)], folder))
+        rows = [("first run (no cache)", _median(first)), *dashboard_rows(folder, repeat)]
+        print(f"\ndashboard of {files} notes with a git history of {commits} daily commits (median of {repeat}; a "
+              "note changed is not committed)")
+        print(f"{'':30} {'wall s':>8} {'cpu s':>8} {'peak MB':>8}")
+        for name, (wall, cpu, peak) in rows:
+            print(f"{name:30} {wall:8.2f} {cpu:8.2f} {peak:8.0f}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        page.unlink(missing_ok=True)
+
+
 def _cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
@@ -222,17 +314,26 @@ def _median(runs: list[tuple[float, float, float]]) -> tuple[float, float, float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--files", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--files", type=int, nargs="*", default=[1000, 10000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--watch-files", type=int, nargs="*", default=[1000, 10000],
                         help="vault sizes for the watch latency (none: skip)")
     parser.add_argument("--saves", type=int, default=100)
     parser.add_argument("--idle", type=float, default=65.0, help="seconds over which watch's idle CPU is measured")
+    parser.add_argument("--dashboard-files", type=int, nargs="*", default=[1000, 10000],
+                        help="vault sizes for the dashboard, its caches warm (none: skip)")
+    parser.add_argument("--git-files", type=int, nargs="*", default=[1000, 10000],
+                        help="vault sizes for the dashboard with a git history (none: skip)")
+    parser.add_argument("--commits", type=int, default=365, help="daily commits of that history")
     args = parser.parse_args()
     resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
     for files in args.files:
         bench(files, args.seed, args.repeat)
+    for files in args.dashboard_files:
+        bench_dashboard(files, args.seed, args.repeat)
+    for files in args.git_files:
+        bench_git(files, args.seed, args.repeat, args.commits)
     for files in args.watch_files:
         watch_latency(files, args.seed, args.saves, args.idle)
 

@@ -292,3 +292,25 @@ def entry() -> None:
 
     fewer_collections()
     sys.exit(run(sys.argv[1:]))
+
+
+@main.command("dashboard")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
+              help="Where to write the page (default: [dashboard] file in the config, else VAULT/dashboard.html).")
+@_vault_command()
+def dashboard_command(run: Run, output: Path | None) -> int:
+    """Write one self-contained HTML page of the vault: today, readiness, history, scores and the forecast."""
+    from mdtracker import dashboard
+
+    vault = run.vault
+    for err in vault.errors:
+        _error(str(err))
+    try:
+        out = output if output is not None else dashboard.default_path(vault.root, vault.config)
+        stamp = None if vault.errors else dashboard.stamp(vault.root, vault.config, run.today, vault.stats, out)
+        written = dashboard.write_dashboard(vault.root, vault.config, run.analysis, out, cache=run.cache, stamp=stamp)
+    except OSError as err:
+        _error(f"{output or vault.config.dashboard_file}: cannot write the dashboard: {err.strerror or err}")
+        return EXIT_ERROR
+    click.echo(f"wrote {out}" if written else f"{out} is up to date")
+    return EXIT_ERROR if vault.errors else EXIT_OK

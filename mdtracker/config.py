@@ -53,6 +53,8 @@ class Config:
     domains: tuple[DomainSpec, ...] = ()
     exclude: tuple[str, ...] = ()  # glob patterns of vault-relative paths that are not notes
     gap_threshold: float = 0.7  # a topic whose latest score is below this is a knowledge gap
+    forecast_target: dt.date | None = None  # [forecast] target: the date the remaining work should be done by
+    dashboard_file: str | None = None  # [dashboard] file: the vault-relative HTML page that sync keeps fresh
     source: str | None = None  # the file the config came from, relative to the vault or as given
     fingerprint: str = ""  # changes whenever the config's text changes
 
@@ -62,8 +64,10 @@ class Config:
 
 
 CONFIG_NAME = "mdtracker.toml"
-_TOP_KEYS = ("today", "statuses", "reviews", "domains", "exclude", "scores")
+_TOP_KEYS = ("today", "statuses", "reviews", "domains", "exclude", "scores", "forecast", "dashboard")
 _SCORE_KEYS = ("gap_threshold",)
+_FORECAST_KEYS = ("target",)
+_DASHBOARD_KEYS = ("file",)
 _REVIEW_KEYS = ("intervals",)
 _DOMAIN_KEYS = ("name", "weight", "total", "sections")
 _STATUS_KEYS = ("type", "credit")
@@ -149,6 +153,8 @@ class _Checker:
             domains=self.domains(data.get("domains", [])),
             exclude=self.strings(data.get("exclude", []), "exclude"),
             gap_threshold=self.gap_threshold(data.get("scores", {})),
+            forecast_target=self.forecast_target(data.get("forecast", {})),
+            dashboard_file=self.dashboard_file(data.get("dashboard", {})),
             source=self.name,
             fingerprint=fingerprint,
         )
@@ -161,6 +167,33 @@ class _Checker:
         if not 0 <= value <= 1:
             raise self.fail("gap_threshold", f"scores.gap_threshold: expected a fraction from 0 to 1, got {value:g}")
         return value
+
+    def forecast_target(self, table: Any) -> dt.date | None:
+        if not isinstance(table, dict):
+            raise self.fail("forecast", "forecast: expected a table")
+        self.keys(table, _FORECAST_KEYS, "forecast")
+        value = table.get("target")
+        if value is None:
+            return None
+        day = dates.as_date(value)
+        if day is None:
+            raise self.fail("target", f"forecast.target: expected a date YYYY-MM-DD, got {value!r}")
+        return day
+
+    def dashboard_file(self, table: Any) -> str | None:
+        """A path inside the vault, with `/`: never absolute, never `..`, never a note."""
+        if not isinstance(table, dict):
+            raise self.fail("dashboard", "dashboard: expected a table")
+        self.keys(table, _DASHBOARD_KEYS, "dashboard")
+        value = table.get("file")
+        if value is None:
+            return None
+        parts = value.replace("\\", "/").split("/") if isinstance(value, str) else []
+        if (not isinstance(value, str) or not value.strip() or value.startswith(("/", "\\")) or ":" in value
+                or any(p in ("", ".", "..") for p in parts) or value.lower().endswith(".md")):
+            raise self.fail("file", f"dashboard.file: expected a path inside the vault such as \"dashboard.html\" "
+                                    f"(no .. and not a note), got {value!r}")
+        return "/".join(parts)
 
     def strings(self, value: Any, key: str) -> tuple[str, ...]:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, TextIO
 
 from rich.console import Console, Group
@@ -13,6 +14,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
+from mdtracker import timeline
 from mdtracker.analyze import Analysis
 from mdtracker.counts import Counts, percent
 from mdtracker.recognize import title_only
@@ -67,12 +69,17 @@ def _write(value: Any, out: TextIO, depth: int) -> None:
         out.write(_ENCODE(value))
 
 
-def as_json(a: Analysis) -> dict[str, Any]:
-    """The report of SPEC §6. Its lists of entries are iterators, made as `write_json` writes them."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "today": a.today.isoformat(),
-        "files": (
+def as_json(a: Analysis, root: Path | None = None, headings: bool = True, cache: bool | None = None) -> dict[str, Any]:
+    """The report of SPEC §6. Its lists of entries are iterators, made as `write_json` writes them.
+
+    `activity` and `forecast` look at the vault's folder (`root`, else the analysis's) for its git history and
+    its notes' target dates; without `cache` (default: as the vault was loaded), nothing in `.mdtracker/` is
+    read or written for them. Without `headings`, the notes' entries leave out their progress per heading (the
+    dashboard shows none: on 10,000 notes they are a third of the report's time)."""
+    over_time = timeline.report_keys(a, root, cache)
+    files: Iterator[dict[str, Any]]
+    if headings:
+        files = (
             {
                 "path": f.path,
                 "tasks": _counts(f.counts),
@@ -84,7 +91,14 @@ def as_json(a: Analysis) -> dict[str, Any]:
                 ],
             }
             for f in a.files
-        ),
+        )
+    else:  # the two fields alone, read from the cache field by field
+        files = ({"path": path, "tasks": _counts(c), "progress": _num(c.progress)}
+                 for path, c in zip(a.summaries.column("path"), a.summaries.column("counts")))
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "today": a.today.isoformat(),
+        "files": files,
         "tasks": _counts(a.counts),
         "progress": _num(a.progress),
         "readiness": {
@@ -123,6 +137,11 @@ def as_json(a: Analysis) -> dict[str, Any]:
                    for p in a.scores),
         "gaps": ({"path": g.path, "line": g.line, "topic": g.topic, "value": _num(g.value), "date": _iso(g.date)}
                  for g in a.gaps),
+        "topics": {
+            "gap_threshold": _num(a.config.gap_threshold),
+            "results": ({"path": t.path, "line": t.line, "topic": t.topic, "value": _num(t.value),
+                         "date": _iso(t.date)} for t in a.topic_scores),
+        },
         "interviews": {
             "scenarios": ({"path": x.path, "line": x.line, "title": x.title, "done": x.done,
                            "in_progress": x.in_progress, "total": x.total} for x in a.scenarios),
@@ -134,6 +153,7 @@ def as_json(a: Analysis) -> dict[str, Any]:
         },
         "history": ({"date": c.date.isoformat(), "path": c.path, "line": c.line, "text": c.text} for c in a.history),
         "problems": ({"path": p.path, "line": p.line, "code": p.code, "message": p.message} for p in a.problems),
+        **over_time,
     }
 
 
@@ -198,6 +218,7 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
         console.print(Panel(Group(
             Text.assemble(("Readiness ", "bold"), (percent(a.readiness.overall), "bold green")), table,
         ), title="Weighted readiness", title_align="left", expand=False))
+    _print_forecast(timeline.report_keys(a)["forecast"], console)
     if a.files:
         table = Table(title="Progress per note", title_justify="left", title_style="bold",
                       show_edge=False, box=None, padding=(0, 1))
@@ -219,3 +240,26 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
         console.print("No Markdown notes found.")
     if a.problems:
         console.print(f"[yellow]{len(a.problems)} problem(s)[/yellow]: run [bold]mdtracker lint[/bold] to list them.")
+
+
+_TARGET_SOURCES = {"config": "[forecast] target", "note": "Target Interview Date", "milestone": "last milestone"}
+
+
+def _print_forecast(f: dict[str, Any], console: Console) -> None:
+    """The forecast in a few lines: the pace, the day it gets the remaining tasks done, the target's needs."""
+    if not f["scope"]:
+        return
+    lines = [Text.assemble(("Forecast ", "bold"), f"{f['remaining']} of {f['scope']} tasks to go")]
+    for p in f["pace"]:
+        end = p["finish"] or "never at this pace"
+        lines.append(Text(f"  last {p['days']:>2} days: {p['done']} done, {p['per_day']:.2f} a day: done by {end}"))
+    t = f["target"]
+    if t is None:
+        lines.append(Text("  no target date ([forecast] target in the config, or a Target Interview Date field)",
+                          style="dim"))
+    else:
+        needs = (f"needs {t['needed_per_day']:.2f} a day" if t["needed_per_day"] is not None
+                 else "has passed" if f["remaining"] else "is met")
+        lines.append(Text(f"  target {t['date']} ({_TARGET_SOURCES[t['source']]}, {t['where']}), "
+                          f"in {t['days_left']} days: {needs}"))
+    console.print(Group(*lines))

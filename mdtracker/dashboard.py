@@ -1,0 +1,410 @@
+"""The dashboard: one self-contained HTML page of the vault (Today, Readiness, History, Scores, Forecast).
+
+The page is a pure function of plain data: `page(data)`, where `data` is the report (`report.as_json`) with
+its lists made (`plain`). Its numbers are the report's by construction; the charts' geometry (pixels) is
+worked out here, and every text goes through Jinja2's autoescape, in a sandbox, from the built-in template
+only. A Content-Security-Policy in the page lets it load nothing, and run no script: the only thing it may
+use is its own `<style>`, by its hash.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import functools
+import hashlib
+import importlib.resources
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from mdtracker.counts import percent
+from mdtracker.recognize import title_only
+
+if TYPE_CHECKING:
+    from mdtracker.analyze import Analysis
+    from mdtracker.config import Config
+
+TEMPLATE = "dashboard.html.j2"
+DEFAULT_FILE = "dashboard.html"
+LIMIT = 50  # overdue items and reviews shown in a list; the report has them all
+NOTES_LIMIT = 500  # rows of the per-note table
+DAY_ITEMS = 20  # tasks listed for one day
+RECENT_DAYS = 28  # the days whose lists show without choosing them (without JavaScript)
+SCORE_NOTES = 20  # notes with a score chart
+TOPICS_LIMIT = 60
+
+
+# --- data in ------------------------------------------------------------------------------------------------
+
+
+def plain(report: dict[str, Any]) -> dict[str, Any]:
+    """The report with every list made: the report's lists are iterators, down to its second level."""
+
+    def made(value: Any, depth: int) -> Any:
+        if isinstance(value, dict) and depth < 2:
+            return {key: made(item, depth + 1) for key, item in value.items()}
+        if isinstance(value, Iterator):
+            return list(value)
+        return value
+
+    return made(report, 0)
+
+
+def data_of(root: Path, analysis: Analysis, cache: bool = True) -> dict[str, Any]:
+    """The page's data: the report of the analysis, for the vault at `root`, without per-heading progress."""
+    from mdtracker import report
+
+    return plain(report.as_json(analysis, root=root, headings=False, cache=cache))
+
+
+def write_dashboard(root: Path, config: Config, analysis: Analysis, out_path: Path | None = None,
+                    cache: bool = True, stamp: str | None = None) -> Path | None:
+    """Write the dashboard of the vault at `root` to `out_path` (default: the config's `[dashboard] file`, else
+    `dashboard.html` in the vault), atomically, and only when it changed. The path written, None if unchanged.
+    For `sync` and `watch` to keep a configured dashboard fresh. Raises OSError when it cannot write.
+
+    With a `stamp` (see `stamp`), a page written for the same stamp, and still as written, is not made again."""
+    out = out_path if out_path is not None else default_path(root, config)
+    record = root / ".mdtracker" / STAMP_FILE
+    if stamp is not None and cache and _stamped(record, stamp, out):
+        return None
+    html = page(data_of(root, analysis, cache), name=root.resolve().name or str(root))
+    raw = html.encode("utf-8")
+    if stamp is not None and cache:
+        _stamp(record, stamp, out, raw)
+    try:
+        if out.read_bytes() == raw:
+            return None
+    except OSError:
+        pass
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(raw)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
+
+
+STAMP_FILE = "dashboard.json"
+
+
+def stamp(root: Path, config: Config, today: dt.date, notes: Any, out: Path) -> str:
+    """What a page depends on, hashed: mdtracker, its template, the config, the day, the notes as the vault
+    found them (path → size, mtime, digest), the repository's HEAD (the git history), the page's place."""
+    from mdtracker import __version__, git_history
+
+    digest = hashlib.sha256()
+    digest.update(json.dumps([__version__, config.fingerprint, today.isoformat(), os.path.abspath(out),
+                              git_history.head(root), (_templates() / TEMPLATE).read_text("utf-8")]).encode())
+    digest.update(json.dumps(notes, sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def _stamped(record: Path, stamp: str, out: Path) -> bool:
+    """Whether the page at `out` is the one written for `stamp`, untouched since."""
+    try:
+        data = json.loads(record.read_bytes())
+        page = out.read_bytes()
+    except (OSError, ValueError):
+        return False
+    return (isinstance(data, dict) and data.get("stamp") == stamp and data.get("out") == os.path.abspath(out)
+            and data.get("sha256") == hashlib.sha256(page).hexdigest())
+
+
+def _stamp(record: Path, stamp: str, out: Path, raw: bytes) -> None:
+    try:
+        record.parent.mkdir(exist_ok=True)
+        ignore = record.parent / ".gitignore"
+        if not ignore.exists():
+            ignore.write_text("# mdtracker's parse cache: safe to delete\n*\n")
+        fd, tmp = tempfile.mkstemp(dir=record.parent, prefix=".dashboard.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump({"stamp": stamp, "out": os.path.abspath(out), "sha256": hashlib.sha256(raw).hexdigest()},
+                          handle)
+            os.replace(tmp, record)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+    except OSError:
+        pass
+
+
+def default_path(root: Path, config: Config) -> Path:
+    """The config's `[dashboard] file` in the vault (refused if it leads out of the vault), else dashboard.html."""
+    if config.dashboard_file is None:
+        return root / DEFAULT_FILE
+    path = root / config.dashboard_file
+    inside = os.path.realpath(root)
+    if os.path.commonpath([inside, os.path.realpath(path.parent)]) != inside:
+        raise OSError(f"{config.dashboard_file}: [dashboard] file leads out of the vault; not written")
+    return path
+
+
+# --- page out -----------------------------------------------------------------------------------------------
+
+
+def _templates() -> Path:
+    """The built-in templates: inside the installed package, or `templates/` in a source tree. Never the vault's."""
+    try:
+        folder = importlib.resources.files("mdtracker.templates")
+        if folder.joinpath(TEMPLATE).is_file():
+            return Path(str(folder))
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "templates"
+
+
+def csp_hash(text: str) -> str:
+    """The CSP source of an inline block: 'sha256-…' of its exact text."""
+    return "'sha256-" + base64.b64encode(hashlib.sha256(str(text).encode("utf-8")).digest()).decode("ascii") + "'"
+
+
+def number(value: Any) -> str:
+    """A value as the JSON report writes it (for `data-value`, which the tests compare with the report)."""
+    return json.dumps(value)
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> ImmutableSandboxedEnvironment:
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(_templates()), autoescape=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters.update(percent=percent, json=number, csp_hash=csp_hash, title_only=title_only,
+                       per_day=lambda v: "—" if v is None else f"{v:.2f}")
+    return env
+
+
+def page(data: dict[str, Any], name: str = "") -> str:
+    """The HTML page of a report's data (see `plain`)."""
+    return _environment().get_template(TEMPLATE).render(data=data, view=view(data), name=name)
+
+
+# --- what the page shows, worked out from the data ----------------------------------------------------------
+
+
+def view(data: dict[str, Any]) -> dict[str, Any]:
+    """Lists in the order the page shows them (each entry with its index in the report, for its `data-key`),
+    and the charts' geometry."""
+    today = dt.date.fromisoformat(data["today"])
+    overdue = sorted(enumerate(data["overdue"]), key=lambda e: (-e[1]["days_overdue"], e[1]["path"], e[1]["line"]))
+    tracks = list(enumerate(data["tracks"]))
+    groups = []
+    in_tracks = set()
+    for group in sorted({t["group"] for _, t in tracks}):
+        members = sorted(((i, t) for i, t in tracks if t["group"] == group), key=lambda e: e[1]["name"])
+        paths = {t["path"] for _, t in members}
+        in_tracks |= paths
+        due = [(i, r) for i, r in enumerate(data["reviews"]["due"]) if r["path"] in paths]
+        groups.append({"name": group, "tracks": members, "due": due})
+    other_due = [(i, r) for i, r in enumerate(data["reviews"]["due"]) if r["path"] not in in_tracks]
+    counted = [(i, f) for i, f in enumerate(data["files"])
+               if f["tasks"]["total"] - f["tasks"]["cancelled"] - f["tasks"]["non_task"]]
+    return {
+        "overdue": overdue[:LIMIT], "overdue_more": max(0, len(overdue) - LIMIT),
+        "groups": groups, "other_due": other_due[:LIMIT], "other_due_more": max(0, len(other_due) - LIMIT),
+        "files": counted[:NOTES_LIMIT], "files_more": max(0, len(counted) - NOTES_LIMIT),
+        "heat": heatmap(data, today),
+        "days": day_lists(data, today),
+        "scores": score_charts(data),
+        "topics": topic_series(data),
+        "burnup": burnup_chart(data, today),
+    }
+
+
+HEAT_CELL, HEAT_STEP, HEAT_LEFT, HEAT_TOP = 11, 14, 30, 18
+
+
+def heatmap(data: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    """The calendar of completions: a column a week (Monday first), a cell a day, five shades."""
+    activity = data["activity"]
+    start = dt.date.fromisoformat(activity["from"])
+    counts = {dt.date.fromisoformat(d["date"]): d for d in activity["days"]}
+    listed = {h["date"] for h in data["history"]}
+    peak = max((d["done"] for d in activity["days"]), default=0)
+    cells: list[dict[str, Any]] = []
+    months: list[dict[str, Any]] = []
+    day, last_month = start, None
+    while day <= today:
+        col, row = (day - start).days // 7, day.weekday()
+        entry = counts.get(day)
+        done = entry["done"] if entry else 0
+        cells.append({"date": day.isoformat(), "x": HEAT_LEFT + col * HEAT_STEP, "y": HEAT_TOP + row * HEAT_STEP,
+                      "done": done, "notes": entry["notes"] if entry else 0, "git": entry["git"] if entry else 0,
+                      "level": 0 if not done else min(4, math.ceil(4 * done / peak)),
+                      "listed": day.isoformat() in listed})
+        if row == 0 and day.month != last_month:  # a month's name over its first week, if it has room
+            label = {"col": col, "x": HEAT_LEFT + col * HEAT_STEP, "text": day.strftime("%b")}
+            if months and col - months[-1]["col"] < 3:
+                months[-1] = label
+            else:
+                months.append(label)
+            last_month = day.month
+        day += dt.timedelta(days=1)
+    weeks = (today - start).days // 7 + 1
+    return {"cells": cells, "months": months, "peak": peak, "cell": HEAT_CELL,
+            "width": HEAT_LEFT + weeks * HEAT_STEP, "height": HEAT_TOP + 7 * HEAT_STEP,
+            "weekdays": [{"y": HEAT_TOP + row * HEAT_STEP + HEAT_CELL - 2, "text": text}
+                         for row, text in ((0, "Mon"), (2, "Wed"), (4, "Fri"))]}
+
+
+def day_lists(data: dict[str, Any], today: dt.date) -> list[dict[str, Any]]:
+    """What was done on each day of the heatmap's year that the notes date, newest first: the last four weeks
+    shown, the others when chosen on the heatmap (`#day-…`)."""
+    start = data["activity"]["from"]
+    recent = (today - dt.timedelta(days=RECENT_DAYS - 1)).isoformat()
+    by_day: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for i, h in enumerate(data["history"]):
+        if start <= h["date"] <= data["today"]:
+            by_day.setdefault(h["date"], []).append((i, h))
+    return [{"date": day, "entries": items[:DAY_ITEMS], "more": max(0, len(items) - DAY_ITEMS), "total": len(items),
+             "recent": day >= recent}
+            for day, items in sorted(by_day.items(), reverse=True)]
+
+
+def _scale(value: float, low: float, high: float, start: float, end: float) -> float:
+    return start if high == low else start + (value - low) * (end - start) / (high - low)
+
+
+def _points(points: list[tuple[float, float]]) -> str:
+    return " ".join(f"{x:.1f},{y:.1f}" for x, y in points)
+
+
+SCORE_W, SCORE_H, SCORE_PAD = 360, 150, 30
+
+
+def score_charts(data: dict[str, Any]) -> dict[str, Any]:
+    """A line chart of each note's dated knowledge-check scores, with the gap threshold."""
+    threshold = data["topics"]["gap_threshold"]
+    by_note: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for i, p in enumerate(data["scores"]):
+        by_note.setdefault(p["path"], []).append((i, p))
+    charts = []
+    for path, entries in sorted(by_note.items())[:SCORE_NOTES]:
+        dated = sorted((e for e in entries if e[1]["date"]), key=lambda e: (e[1]["date"], e[1]["line"]))
+        days = [dt.date.fromisoformat(p["date"]).toordinal() for _, p in dated]
+        low, high = (min(days), max(days)) if days else (0, 0)
+        x = lambda day: _scale(day, low, high, SCORE_PAD + 8, SCORE_W - 10)  # noqa: E731
+        y = lambda v: _scale(v, 0, 1, SCORE_H - 20, 10)  # noqa: E731
+        marks = [{"i": i, "x": x(d), "y": y(p["value"]), "date": p["date"], "value": p["value"]}
+                 for (i, p), d in zip(dated, days)]
+        rows, last = [], None
+        for i, p in entries:
+            trend = "—" if last is None else "▲" if p["value"] > last else "▼" if p["value"] < last else "="
+            rows.append({"i": i, "point": p, "trend": trend})
+            last = p["value"]
+        charts.append({"path": path, "rows": rows, "marks": marks, "line": _points([(m["x"], m["y"]) for m in marks]),
+                       "first": dated[0][1]["date"] if dated else None, "last": dated[-1][1]["date"] if dated else None,
+                       "threshold_y": y(threshold), "grid": [{"y": y(v), "text": f"{round(v * 100)}%"}
+                                                            for v in (0, 0.5, 1)]})
+    return {"charts": charts, "more": max(0, len(by_note) - SCORE_NOTES), "width": SCORE_W, "height": SCORE_H,
+            "pad": SCORE_PAD}
+
+
+SPARK_W, SPARK_H = 120, 28
+
+
+def topic_series(data: dict[str, Any]) -> dict[str, Any]:
+    """Each topic's results in date order, a sparkline, and whether its latest result makes it a gap."""
+    gaps = {g["topic"].casefold() for g in data["gaps"]}
+    by_topic: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    for i, t in enumerate(data["topics"]["results"]):
+        by_topic.setdefault(t["topic"].casefold(), []).append((i, t))
+    found = []
+    for key, entries in by_topic.items():
+        entries.sort(key=lambda e: (e[1]["date"] or "", e[1]["path"], e[1]["line"]))
+        n = len(entries)
+        marks = [{"x": _scale(k, 0, max(1, n - 1), 4, SPARK_W - 4), "y": _scale(t["value"], 0, 1, SPARK_H - 4, 4)}
+                 for k, (_, t) in enumerate(entries)]
+        found.append({"topic": entries[-1][1]["topic"], "entries": entries, "gap": key in gaps,
+                      "latest": entries[-1], "line": _points([(m["x"], m["y"]) for m in marks]), "marks": marks})
+    found.sort(key=lambda t: (not t["gap"], t["latest"][1]["value"] if t["gap"] else 0, t["topic"].casefold()))
+    return {"topics": found[:TOPICS_LIMIT], "more": max(0, len(found) - TOPICS_LIMIT), "width": SPARK_W,
+            "height": SPARK_H, "threshold_y": _scale(data["topics"]["gap_threshold"], 0, 1, SPARK_H - 4, 4)}
+
+
+BURN_W, BURN_H, BURN_L, BURN_R, BURN_T, BURN_B = 720, 300, 46, 20, 16, 44
+HORIZON = 366  # days after today the chart reaches at most
+
+
+def _nice(top: float) -> tuple[float, float]:
+    """A round maximum for an axis, and its step (five steps or so)."""
+    if top <= 0:
+        return 1, 1
+    raw = top / 5
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    return step * math.ceil(top / step), step
+
+
+def burnup_chart(data: dict[str, Any], today: dt.date) -> dict[str, Any]:
+    """Done over time and the scope, the projections at each pace, the target and the milestones."""
+    f = data["forecast"]
+    points = f["burnup"]
+    first = dt.date.fromisoformat(points[0]["date"]) if points else today
+    ends = [today + dt.timedelta(days=14)]
+    ends += [dt.date.fromisoformat(p["finish"]) for p in f["pace"] if p["finish"]]
+    if f["target"]:
+        ends.append(dt.date.fromisoformat(f["target"]["date"]))
+    ends += [dt.date.fromisoformat(m["date"]) for m in f["milestones"]]
+    last = min(max(ends), today + dt.timedelta(days=HORIZON))
+    first = min(first, *(dt.date.fromisoformat(m["date"]) for m in f["milestones"]), today)
+    top, step = _nice(max([f["scope"], *(p["scope"] for p in points), *(p["done"] for p in points), 1]))
+    left, right, upper, lower = BURN_L, BURN_W - BURN_R, BURN_T, BURN_H - BURN_B
+
+    def x(day: dt.date) -> float:
+        return _scale(day.toordinal(), first.toordinal(), last.toordinal(), left, right)
+
+    def y(value: float) -> float:
+        return _scale(value, 0, top, lower, upper)
+
+    def toward(per_day: float, end: dt.date) -> tuple[float, float]:  # a straight line from today, cut at the edge
+        day = min(end, last)
+        return x(day), y(min(top, f["done"] + per_day * (day - today).days))
+
+    done = _points([(x(dt.date.fromisoformat(p["date"])), y(p["done"])) for p in points])
+    scope = _points([(x(dt.date.fromisoformat(p["date"])), y(p["scope"])) for p in points]
+                    + [(x(last), y(f["scope"]))])
+    projections = []
+    for n, p in enumerate(f["pace"]):
+        if p["per_day"]:
+            end = dt.date.fromisoformat(p["finish"]) if p["finish"] else last
+            projections.append({"n": n, "days": p["days"], "points": _points([(x(today), y(f["done"])),
+                                                                            toward(p["per_day"], end)])})
+    target: dict[str, Any] | None = None
+    if f["target"]:  # (a vertical line, and the line of the pace it needs)
+        day = dt.date.fromisoformat(f["target"]["date"])
+        if first <= day <= last:
+            target = {"x": x(day), "needed": None}
+            if f["target"]["needed_per_day"] and day > today:
+                target["needed"] = _points([(x(today), y(f["done"])), (x(day), y(f["scope"]))])
+    milestones = [{"i": i, "x": x(dt.date.fromisoformat(m["date"])), "m": m} for i, m in enumerate(f["milestones"])
+                  if first <= dt.date.fromisoformat(m["date"]) <= last]
+    months = []
+    day = first.replace(day=1)
+    while day <= last:
+        if day >= first:
+            months.append(day)
+        day = (day + dt.timedelta(days=32)).replace(day=1)
+    every = max(1, math.ceil(len(months) / 8))
+    return {
+        "width": BURN_W, "height": BURN_H, "left": left, "right": right, "top": upper, "bottom": lower,
+        "done": done, "scope": scope, "projections": projections, "target": target, "milestones": milestones,
+        "today_x": x(today), "first": first.isoformat(), "last": last.isoformat(),
+        "x_ticks": [{"x": x(m), "text": m.strftime("%b %Y" if m.month == 1 or k == 0 else "%b")}
+                    for k, m in enumerate(months[::every])],
+        "y_ticks": [{"y": y(v * step), "text": f"{v * step:g}"} for v in range(int(round(top / step)) + 1)],
+    }
