@@ -308,7 +308,8 @@ def dashboard_command(run: Run, output: Path | None) -> int:
     try:
         out = output if output is not None else dashboard.default_path(vault.root, vault.config)
         stamp = None if vault.errors else dashboard.stamp(vault.root, vault.config, run.today, vault.stats, out)
-        written = dashboard.write_dashboard(vault.root, vault.config, run.analysis, out, cache=run.cache, stamp=stamp)
+        written = dashboard.write_dashboard(vault.root, vault.config, run.analysis, out, cache=run.engine.use_cache,
+                                             stamp=stamp)
     except OSError as err:
         _error(f"{output or vault.config.dashboard_file}: cannot write the dashboard: {err.strerror or err}")
         return EXIT_ERROR

@@ -206,7 +206,7 @@ def _tree(root: Path, commit: str, prefix: str, config: Config) -> dict[str, str
 
 def _is_note(path: str, prefix: str, config: Config) -> bool:
     """Whether the vault would take this repository path for a note (the vault's own discovery rules)."""
-    from mdtracker.vault import excluded, note_name, searched
+    from mdtracker.discovery import excluded, note_name, searched
 
     if not path.startswith(prefix):
         return False

@@ -22,7 +22,7 @@ LAYERS = [
     {"workers", "stage"},
     {"pipeline"},
     {"engine"},
-    {"report", "lint", "watch", "dashboard", "forecast", "git_history", "init", "lsp", "cli", "__main__"},
+    {"report", "lint", "watch", "dashboard", "forecast", "git_history", "timeline", "init", "lsp", "cli", "__main__"},
 ]
 LAYER = {name: n for n, names in enumerate(LAYERS) for name in names}
 
