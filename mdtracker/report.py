@@ -14,7 +14,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from mdtracker import timeline
+from mdtracker import timeline, view
 from mdtracker.analyze import Analysis
 from mdtracker.counts import Counts, percent
 from mdtracker.recognize import title_only
@@ -24,22 +24,7 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for the 100
 ROWS = 40  # rows a terminal list shows; the JSON report has them all
 
 
-def _num(value: float | None) -> float | int | None:
-    """Numbers as JSON shows them: whole numbers as integers, others rounded to 6 places."""
-    if value is None:
-        return None
-    if float(value).is_integer():
-        return int(value)
-    return round(value, 6)
-
-
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
-
-
-def _counts(c: Counts) -> dict[str, int]:
-    return {"total": c.total, "todo": c.todo, "in_progress": c.in_progress, "done": c.done,
-            "cancelled": c.cancelled, "non_task": c.non_task}
+_num = view.JSON.num  # numbers as the JSON report shows them
 
 
 def write_json(report: dict[str, Any], out: TextIO) -> None:
@@ -77,82 +62,38 @@ def as_json(a: Analysis, root: Path | None = None, headings: bool = True, cache:
     read or written for them. Without `headings`, the notes' entries leave out their progress per heading (the
     dashboard shows none: on 10,000 notes they are a third of the report's time)."""
     over_time = timeline.report_keys(a, root, cache)
+    f = view.JSON
     files: Iterator[dict[str, Any]]
     if headings:
-        files = (
-            {
-                "path": f.path,
-                "tasks": _counts(f.counts),
-                "progress": _num(f.counts.progress),
-                "headings": [
-                    {"line": h.line, "level": h.level, "text": h.text, "tasks": _counts(h.counts),
-                     "progress": _num(h.counts.progress)}
-                    for h in f.headings
-                ],
-            }
-            for f in a.files
-        )
+        files = (view.file(s, f) for s in a.files)
     else:  # the two fields alone, read from the cache field by field
-        files = ({"path": path, "tasks": _counts(c), "progress": _num(c.progress)}
+        files = ({"path": path, "tasks": view.counts(c, f), "progress": _num(c.progress)}
                  for path, c in zip(a.summaries.column("path"), a.summaries.column("counts")))
+
+    def each(items: Any, build: Any) -> Iterator[dict[str, Any]]:
+        return (build(item, f) for item in items)
+
     return {
         "schema_version": SCHEMA_VERSION,
         "today": a.today.isoformat(),
         "files": files,
-        "tasks": _counts(a.counts),
+        "tasks": view.counts(a.counts, f),
         "progress": _num(a.progress),
-        "readiness": {
-            "overall": _num(a.readiness.overall),
-            "domains": (
-                {"name": d.name, "weight": _num(d.weight), "covered": _num(d.covered), "total": _num(d.total),
-                 "progress": _num(d.progress), "items": d.items, "source": d.source}
-                for d in a.readiness.domains
-            ),
-        },
-        "overdue": (
-            {"path": o.path, "line": o.line, "kind": o.kind, "text": o.text, "due": o.due.isoformat(),
-             "days_overdue": o.days_overdue}
-            for o in a.overdue
-        ),
-        "reviews": {
-            key: ({"path": r.path, "line": r.line, "text": r.text, "review": r.review, "due": r.due.isoformat(),
-                   "days_overdue": r.days_overdue} for r in items)
-            for key, items in (("due", a.reviews.due), ("upcoming", a.reviews.upcoming))
-        },
-        "tracks": (
-            {"path": t.path, "name": t.name, "group": t.group, "start": t.start.isoformat(),
-             "acceleration_days": t.acceleration_days, "today": t.today, "today_topic": t.today_topic,
-             "tasks": _counts(t.counts), "progress": _num(t.progress),
-             "days": [{"day": d.day, "topic": d.topic, "line": d.line, "progress": _num(d.counts.progress),
-                       "completed": _iso(d.completed), "difficulty": d.difficulty, "notes": d.notes}
-                      for d in t.days]}
-            for t in a.tracks
-        ),
-        "milestones": (
-            {"path": m.path, "line": m.line, "text": m.text, "target": m.target.isoformat(), "written": m.written,
-             "year_from_line": m.year_from}
-            for m in a.milestones
-        ),
-        "scores": ({"path": p.path, "line": p.line, "value": _num(p.value), "date": _iso(p.date), "text": p.text}
-                   for p in a.scores),
-        "gaps": ({"path": g.path, "line": g.line, "topic": g.topic, "value": _num(g.value), "date": _iso(g.date)}
-                 for g in a.gaps),
-        "topics": {
-            "gap_threshold": _num(a.config.gap_threshold),
-            "results": ({"path": t.path, "line": t.line, "topic": t.topic, "value": _num(t.value),
-                         "date": _iso(t.date)} for t in a.topic_scores),
-        },
+        "readiness": {"overall": _num(a.readiness.overall), "domains": each(a.readiness.domains, view.domain)},
+        "overdue": each(a.overdue, view.overdue),
+        "reviews": {"due": each(a.reviews.due, view.review), "upcoming": each(a.reviews.upcoming, view.review)},
+        "tracks": each(a.tracks, view.track),
+        "milestones": each(a.milestones, view.milestone),
+        "scores": each(a.scores, view.score),
+        "gaps": each(a.gaps, view.topic),
+        "topics": {"gap_threshold": _num(a.config.gap_threshold), "results": each(a.topic_scores, view.topic)},
         "interviews": {
-            "scenarios": ({"path": x.path, "line": x.line, "title": x.title, "done": x.done,
-                           "in_progress": x.in_progress, "total": x.total} for x in a.scenarios),
-            "stories": ({"path": x.path, "line": x.line, "title": x.title, "complete": x.complete,
-                         "filled": list(x.filled)} for x in a.stories),
-            "applications": ({"path": x.path, "line": x.line, "company": x.company, "role": x.role,
-                              "status": x.status, "next_step": x.next_step, "date": _iso(x.date)}
-                             for x in a.applications),
+            "scenarios": each(a.scenarios, view.scenarios),
+            "stories": each(a.stories, view.story),
+            "applications": each(a.applications, view.application),
         },
-        "history": ({"date": c.date.isoformat(), "path": c.path, "line": c.line, "text": c.text} for c in a.history),
-        "problems": ({"path": p.path, "line": p.line, "code": p.code, "message": p.message} for p in a.problems),
+        "history": each(a.history, view.completion),
+        "problems": each(a.problems, view.problem),
         **over_time,
     }
 

@@ -16,7 +16,7 @@ LAYERS = [
     {"__init__", "codec", "errors", "files", "dates", "recognize", "mojibake", "counts", "config", "discovery"},
     {"regions", "model", "parse"},
     {"reviews", "tracks", "plans", "scores", "interviews", "analyze"},
-    {"view", "render"},
+    {"sandbox", "view", "render"},
     {"vault"},
     {"transform", "cache"},
     {"workers", "stage"},
