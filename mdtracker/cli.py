@@ -11,6 +11,7 @@ import datetime as dt
 import difflib
 import functools
 import os
+import signal
 import sys
 from pathlib import Path
 from dataclasses import dataclass
@@ -32,7 +33,7 @@ if TYPE_CHECKING:  # the heavy modules load when a command needs them: `sync` on
     from mdtracker.analyze import Analysis
     from mdtracker.regions import Change
 
-EXIT_OK, EXIT_FOUND, EXIT_ERROR = 0, 1, 2
+EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def _date(value: str | None, source: str) -> dt.date | None:
@@ -278,8 +279,9 @@ def run(argv: list[str] | None = None) -> int:
     except click.ClickException as err:
         err.show()
         return EXIT_ERROR
-    except click.exceptions.Abort:
-        return EXIT_OK
+    except click.exceptions.Abort:  # Ctrl-C, or SIGTERM (see `entry`): whatever it did is not reported done
+        _error("mdtracker: interrupted; what it did so far is not reported done (run it again)")
+        return EXIT_INTERRUPTED
     except MdtrackerError as err:
         _error(str(err))
         return EXIT_ERROR
@@ -291,7 +293,13 @@ def entry() -> None:
     from mdtracker.workers import fewer_collections
 
     fewer_collections()
+    signal.signal(signal.SIGTERM, _terminated)
     sys.exit(run(sys.argv[1:]))
+
+
+def _terminated(signum: int, frame: object) -> None:
+    """SIGTERM ends a command as Ctrl-C does: it exits 130 and says so."""
+    raise KeyboardInterrupt
 
 
 @main.command("dashboard")

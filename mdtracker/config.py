@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,6 +57,7 @@ class Config:
     gap_threshold: float = 0.7  # a topic whose latest score is below this is a knowledge gap
     forecast_target: dt.date | None = None  # [forecast] target: the date the remaining work should be done by
     dashboard_file: str | None = None  # [dashboard] file: the vault-relative HTML page that sync keeps fresh
+    note_limit: int = 2_000_000  # [limits] note_mb: a note larger than this (in bytes) is skipped, not parsed
     source: str | None = None  # the file the config came from, relative to the vault or as given
     fingerprint: str = ""  # changes whenever the config's text changes
 
@@ -64,7 +67,8 @@ class Config:
 
 
 CONFIG_NAME = "mdtracker.toml"
-_TOP_KEYS = ("today", "statuses", "reviews", "domains", "exclude", "scores", "forecast", "dashboard")
+_TOP_KEYS = ("today", "statuses", "reviews", "domains", "exclude", "scores", "forecast", "dashboard", "limits")
+_LIMIT_KEYS = ("note_mb",)
 _SCORE_KEYS = ("gap_threshold",)
 _FORECAST_KEYS = ("target",)
 _DASHBOARD_KEYS = ("file",)
@@ -76,14 +80,14 @@ _STATUS_KEYS = ("type", "credit")
 def find(vault: Path) -> Path | None:
     """The config file of a vault: `mdtracker.toml`, else a `pyproject.toml` with `[tool.mdtracker]`."""
     own = vault / CONFIG_NAME
-    if own.is_file():
-        return own
+    if os.path.lexists(own):
+        return own  # (whatever it is: load() says what is wrong with it)
     project = vault / "pyproject.toml"
     if project.is_file():
         try:
-            if "mdtracker" in tomllib.loads(project.read_text("utf-8")).get("tool", {}):
+            if "mdtracker" in tomllib.loads(_read(project, "pyproject.toml")).get("tool", {}):
                 return project
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError):
+        except (tomllib.TOMLDecodeError, RecursionError, ConfigError):
             return project  # let load() report what is wrong with it
     return None
 
@@ -93,14 +97,11 @@ def load(path: Path | None, shown: str | None = None) -> Config:
     if path is None:
         return Config()
     name = shown or str(path)
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except OSError as err:
-        raise ConfigError(name, None, f"cannot read config: {err.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(name, None, "config is not valid UTF-8") from None
+    text = _read(path, name)
     try:
         data = tomllib.loads(text)
+    except RecursionError:  # tomllib reads nested arrays and tables by recursion
+        raise ConfigError(name, None, "invalid TOML: nested too deep") from None
     except tomllib.TOMLDecodeError as err:
         m = re.search(r"\(at line (\d+), column \d+\)", str(err))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(err))
@@ -110,6 +111,28 @@ def load(path: Path | None, shown: str | None = None) -> Config:
     checker = _Checker(name, text)
     fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
     return checker.config(data, fingerprint)
+
+
+MAX_CONFIG = 1 << 20  # a config larger than this is not read
+
+
+def _read(path: Path, name: str) -> str:
+    """The config's text: a regular file (a named pipe or a device would hang or never end), at most
+    `MAX_CONFIG` bytes of UTF-8."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(fd, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise ConfigError(name, None, "cannot read config: not a regular file")
+            raw = handle.read(MAX_CONFIG + 1)
+    except OSError as err:
+        raise ConfigError(name, None, f"cannot read config: {err.strerror}") from None
+    if len(raw) > MAX_CONFIG:
+        raise ConfigError(name, None, f"config is larger than {MAX_CONFIG >> 20} MB")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(name, None, "config is not valid UTF-8") from None
 
 
 @dataclass
@@ -155,9 +178,19 @@ class _Checker:
             gap_threshold=self.gap_threshold(data.get("scores", {})),
             forecast_target=self.forecast_target(data.get("forecast", {})),
             dashboard_file=self.dashboard_file(data.get("dashboard", {})),
+            note_limit=self.note_limit(data.get("limits", {})),
             source=self.name,
             fingerprint=fingerprint,
         )
+
+    def note_limit(self, table: Any) -> int:
+        if not isinstance(table, dict):
+            raise self.fail("limits", "limits: expected a table")
+        self.keys(table, _LIMIT_KEYS, "limits")
+        value = self.number(table.get("note_mb", 2), "limits.note_mb")
+        if not 0 < value <= 1000:
+            raise self.fail("note_mb", f"limits.note_mb: expected a size in MB from 0 to 1000, got {value:g}")
+        return int(value * 1_000_000)
 
     def gap_threshold(self, table: Any) -> float:
         if not isinstance(table, dict):

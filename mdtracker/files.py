@@ -1,8 +1,13 @@
 """The I/O edge: notes as bytes on disk, decoded text, and atomic writes that never clobber an edit.
 
 Only this module touches note files. It keeps what a rewrite must preserve (BOM, line endings, final newline,
-mode bits, symlinks) and splits lines the way markdown-it does (`\\r\\n`, `\\r`, `\\n`; never
+owner, group and mode bits, symlinks) and splits lines the way markdown-it does (`\\r\\n`, `\\r`, `\\n`; never
 `str.splitlines()`, which also splits on U+2028 and form feeds).
+
+A vault may hold anything, so a note is read only when it is a regular file (never a FIFO, a device or a
+socket, which would hang or never end) no larger than the size limit, and written only when the file it is,
+links resolved, is inside the vault, may be written by its owner, and stands in a folder where the atomic
+rename can be made; anything else is reported and left untouched.
 """
 
 from __future__ import annotations
@@ -77,50 +82,83 @@ def digest(raw: bytes) -> str:
     return hashlib.blake2b(raw, digest_size=16).hexdigest()
 
 
-def read_note(path: str | Path, rel: str) -> NoteText:
+NOTE_LIMIT = 2_000_000  # bytes; a larger note is skipped (`[limits] note_mb` in the config)
+_KINDS = {stat.S_IFIFO: "a named pipe", stat.S_IFCHR: "a device", stat.S_IFBLK: "a device",
+          stat.S_IFSOCK: "a socket", stat.S_IFDIR: "a folder"}
+
+
+def read_note(path: str | Path, rel: str, limit: int = NOTE_LIMIT) -> NoteText:
+    """The note's bytes and text; a NoteError for anything that is not a regular file of at most `limit`
+    bytes of UTF-8 text (opened without blocking: a named pipe called `pipe.md` cannot hang a run)."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as err:
         raise NoteError(rel, None, f"cannot read: {err.strerror}", "io") from None
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(handle.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            kind = _KINDS.get(stat.S_IFMT(st.st_mode), "not a file")
+            raise NoteError(rel, None, f"not a regular file ({kind}); skipped", "io")
+        try:
+            raw = handle.read(limit + 1) if st.st_size <= limit else b""
+        except OSError as err:
+            raise NoteError(rel, None, f"cannot read: {err.strerror}", "io") from None
+    if st.st_size > limit or len(raw) > limit:
+        size = max(st.st_size, len(raw))
+        raise NoteError(rel, None, f"{_mb(size)} is more than the {_mb(limit)} a note may be ([limits] note_mb "
+                        "in the config); skipped", "size")
     text, bom = decode(raw, rel)
     return NoteText(path, raw, text, bom)
 
 
-def write_note(note: NoteText, new_raw: bytes, rel: str) -> os.stat_result | None:
+def _mb(size: int) -> str:
+    return f"{size / 1_000_000:.1f} MB".replace(".0 MB", " MB")
+
+
+def write_note(note: NoteText, new_raw: bytes, rel: str, root: str | Path | None = None) -> os.stat_result | None:
     """Replace the note's bytes with `new_raw` atomically; the stat of what was written (taken before it took
     the note's place, so that a later write by another program shows), None when there was nothing to change.
 
-    Writes through a symlink to its target and keeps the mode bits. Refuses (NoteError `conflict`) when the
-    file on disk is no longer what was read; and if another program writes through a handle it opened just
-    before the swap, its version is put back. An edit made meanwhile by an editor is never lost.
+    Writes through a symlink to its target, when that is inside the vault at `root`; keeps the owner, the
+    group and the mode bits. Refuses (a NoteError, the note left untouched) a note that resolves outside the
+    vault, a read-only note, one whose owner cannot be kept, one in a folder where no atomic rename can be
+    made, and one whose file on disk is no longer what was read (`conflict`); if another program writes
+    through a handle it opened just before the swap, its version is put back. An edit made meanwhile by an
+    editor is never lost.
     """
     if new_raw == note.raw:
         return None
     try:
-        return _swap(note, new_raw, rel)
+        return _swap(note, new_raw, rel, root)
     except OSError as err:  # a full disk, a folder or file we may not write: this note only is not written
         raise NoteError(rel, None, f"cannot write: {err.strerror or err}; not written", "io") from None
 
 
-def _swap(note: NoteText, new_raw: bytes, rel: str) -> os.stat_result:
+def _swap(note: NoteText, new_raw: bytes, rel: str, root: str | Path | None) -> os.stat_result:
     target = Path(os.path.realpath(note.path))
+    if root is not None and not target.is_relative_to(os.path.realpath(root)):
+        raise NoteError(rel, None, f"is a link to {target}, outside the vault: read, never written; left untouched",
+                        "outside")
     try:
-        mode = stat.S_IMODE(target.stat().st_mode)
+        st = target.stat()
     except OSError:  # deleted or moved away since it was read: that edit wins too
         raise NoteError(rel, None, "gone from disk since it was read; not written", "conflict") from None
+    mode = stat.S_IMODE(st.st_mode)
+    if not mode & stat.S_IWUSR:
+        raise NoteError(rel, None, "read-only; left untouched", "read-only")
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".mdtracker-tmp")
-    except OSError:  # a folder we may not create files in: write in place
-        with open(target, "r+b") as handle:
-            _expect(handle, note.raw, rel)
-            handle.seek(0)
-            handle.write(new_raw)
-            handle.truncate()
-            handle.flush()
-            return os.fstat(handle.fileno())
+    except OSError:  # rewriting in place would not be atomic: an editor could see half a note
+        raise NoteError(rel, None, "in a folder mdtracker may not create files in (an atomic rewrite needs one); "
+                        "left untouched", "read-only") from None
     try:
         with os.fdopen(fd, "wb") as out:
+            if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+                try:  # (root in a container, or a group the user shares: the note keeps its owner and group)
+                    os.fchown(out.fileno(), st.st_uid, st.st_gid)
+                except OSError:
+                    raise NoteError(rel, None, f"owned by uid {st.st_uid}, gid {st.st_gid}: rewritten, it would "
+                                    "change hands; left untouched", "read-only") from None
             out.write(new_raw)
             out.flush()
             os.fsync(out.fileno())
@@ -132,7 +170,7 @@ def _swap(note: NoteText, new_raw: bytes, rel: str) -> os.stat_result:
             old.seek(0)
             late = old.read()
         if late != note.raw:
-            _put_back(target, late, new_raw, mode)
+            _put_back(target, late, new_raw, st)
             raise NoteError(rel, None, "changed on disk while being written; kept the other version (run again)",
                             "conflict")
     finally:
@@ -146,12 +184,14 @@ def _expect(handle: BinaryIO, expected: bytes, rel: str) -> None:
         raise NoteError(rel, None, "changed on disk since it was read; not written (run again)", "conflict")
 
 
-def _put_back(target: Path, theirs: bytes, ours: bytes, mode: int) -> None:
+def _put_back(target: Path, theirs: bytes, ours: bytes, st: os.stat_result) -> None:
     """Restore another program's version that landed in the replaced file, unless it wrote again since."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".mdtracker-tmp")
     with os.fdopen(fd, "wb") as out:
+        if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
+            os.fchown(out.fileno(), st.st_uid, st.st_gid)  # (it was possible a moment ago)
         out.write(theirs)
-    os.chmod(tmp, mode)
+    os.chmod(tmp, stat.S_IMODE(st.st_mode))
     if target.read_bytes() == ours:
         os.replace(tmp, target)
     else:

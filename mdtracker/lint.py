@@ -24,9 +24,9 @@ def fix_mojibake(vault: Vault) -> tuple[list[Fixed], list[NoteError]]:
         if not any(p.code == "mojibake" for p in doc.problems):
             continue
         try:
-            note = read_note(vault.root / doc.path, doc.path)
+            note = read_note(vault.root / doc.path, doc.path, vault.config.note_limit)
             repairs = mojibake.find(note.text)
-            if repairs and write_note(note, note.encode(mojibake.apply(note.text, repairs)), doc.path):
+            if repairs and write_note(note, note.encode(mojibake.apply(note.text, repairs)), doc.path, vault.root):
                 fixed.append(Fixed(doc.path, len(repairs)))
         except NoteError as err:
             errors.append(err)

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable
 from mdtracker import cache, workers
 from mdtracker import config as config_mod
 from mdtracker.config import Config
-from mdtracker.discovery import discover, own_templates, rediscover
+from mdtracker.discovery import discover, own_templates, rediscover, remove_leftovers
 from mdtracker.errors import NoteError, VaultError
 from mdtracker.files import digest, write_note
 from mdtracker.vault import ALONE, HeldShard, Note, Outcome, Setting, Shelf, Vault
@@ -75,7 +75,9 @@ def load(root: Path, config: Config, *, use_cache: bool = True, jobs: int | None
     look = set(touched) if touched is not None and previous is not None else None
     if look is None:
         stats: dict[str, tuple[int, int, str]] = {}
-        found = discover(root, config.exclude)
+        leftovers: list[str] = []
+        found = discover(root, config.exclude, leftovers)
+        remove_leftovers(leftovers)  # what a run that was killed left behind (ours only)
     else:  # the notes no file event named are as they were
         found = rediscover(root, config.exclude, look)
         stats = dict(known)
@@ -164,7 +166,8 @@ def rewritable(vault: Vault, only: set[str] | None = None) -> list[Document]:
         candidates = [c for c in candidates if c.rewritable and c.outcome is None]
     docs = []
     for note in candidates:
-        doc = note.document or _stage().parse_from_disk(vault.root, note.rel, note.digest)
+        doc = note.document or _stage().parse_from_disk(vault.root, note.rel, note.digest,
+                                                                  vault.config.note_limit)
         if doc is not None:
             docs.append(doc)
     return docs
@@ -254,7 +257,7 @@ def apply(vault: Vault, today: dt.date, incremental: bool = True) -> Applied:
         if not o.stale or o.note is None or o.new_raw is None or o.new_text is None:
             continue
         try:
-            stat = write_note(o.note, o.new_raw, o.path)
+            stat = write_note(o.note, o.new_raw, o.path, vault.root)
         except NoteError as err:
             errors.append(err)
             continue

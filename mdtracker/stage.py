@@ -51,7 +51,7 @@ def _rewritten(note: Note, doc: Document, outcome: Outcome, setting: Setting) ->
     text written is parsed."""
     assert outcome.note is not None and outcome.new_text is not None and outcome.new_raw is not None
     try:
-        stat = write_note(outcome.note, outcome.new_raw, note.rel)
+        stat = write_note(outcome.note, outcome.new_raw, note.rel, setting.root)
     except NoteError as err:
         return replace(note, document=None, outcome=Outcome(note.rel, error=err))
     assert stat is not None  # a stale note's bytes differ
@@ -71,7 +71,7 @@ def as_written(rel: str, text: str, raw: bytes, stat: os.stat_result, setting: S
 def read_and_summarize(path: str | Path, rel: str, size: int, mtime_ns: int, setting: Setting) -> Note:
     """Read, parse and summarize one note; a note that cannot be read becomes a Note with its error."""
     try:
-        text_note = read_note(path, rel)
+        text_note = read_note(path, rel, setting.config.note_limit)
     except NoteError as err:
         return Note(rel, size, mtime_ns, error=err)
     return note_from(parse(text_note.text, rel, digest(text_note.raw)), size, mtime_ns, setting, text_note)
@@ -80,11 +80,11 @@ def read_and_summarize(path: str | Path, rel: str, size: int, mtime_ns: int, set
 _WORKER_SETTING: Setting | None = None
 
 
-def parse_from_disk(root: Path, rel: str, stat_digest: str) -> Document | None:
+def parse_from_disk(root: Path, rel: str, stat_digest: str, limit: int) -> Document | None:
     """A note's Document parsed again from disk (None if it cannot be read: it is reported when it is read
     again), with the digest of the stat taken: a file changed since is a conflict when it is written."""
     try:
-        text = read_note(root / rel, rel)
+        text = read_note(root / rel, rel, limit)
     except NoteError:
         return None
     return parse(text.text, rel, stat_digest)

@@ -106,19 +106,16 @@ def target_fields(root: Path, a: Analysis, cache: bool = True) -> list[tuple[str
 def _read_fields(path: Path, rel: str) -> list[list[Any]]:
     from mdtracker import dates
     from mdtracker.errors import NoteError
-    from mdtracker.files import decode
+    from mdtracker.files import read_note
     from mdtracker.parse import parse
 
     try:
-        raw = path.read_bytes()
-    except OSError:
-        return []
-    if not _MENTIONS.search(raw):
-        return []
-    try:
-        text, _ = decode(raw, rel)
+        note = read_note(path, rel)
     except NoteError:
         return []
+    if not _MENTIONS.search(note.raw):
+        return []
+    text = note.text
     entries = []
     for f in parse(text, rel).fields:
         if " ".join(f.key.split()).casefold() == TARGET_FIELD and (days := dates.iso_dates(f.value)):

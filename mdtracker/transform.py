@@ -48,7 +48,7 @@ def outcome(root: Path, config: Config, doc: Document, renderer: Renderer | None
         first = next(p for p in doc.problems if p.code == "marker")
         return Outcome(doc.path, error=NoteError(doc.path, first.line, first.message + "; note left untouched", "marker"))
     try:
-        note = read_note(root / doc.path, doc.path)
+        note = read_note(root / doc.path, doc.path, config.note_limit)
     except NoteError as err:
         return Outcome(doc.path, error=err)
     if doc.digest and digest(note.raw) != doc.digest:

@@ -116,10 +116,15 @@ def parse(cold: list[Entry], stage: Stage, setting: Setting, jobs: int | None,
             out.extend(run_batch(batch, stage, setting))
             tick(len(batch.notes))
         return out
-    with ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(stage, setting)) as pool:
+    pool = ProcessPoolExecutor(workers, initializer=_init_worker, initargs=(stage, setting))
+    try:
         for done in pool.map(_work, batches):
             out.extend(done)
             tick(len(done))
+    except BaseException:  # interrupted (Ctrl-C, SIGTERM): the batches not begun are dropped, not waited for
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
     return out
 
 

@@ -17,7 +17,7 @@ def vault(tmp_path):
 
 
 CONFIG_ERRORS = [
-    ('todday = "2025-01-01"\n', "mdtracker.toml:1: unknown key 'todday'; expected one of: today, statuses, reviews, domains, exclude, scores, forecast, dashboard"),
+    ('todday = "2025-01-01"\n', "mdtracker.toml:1: unknown key 'todday'; expected one of: today, statuses, reviews, domains, exclude, scores, forecast, dashboard, limits"),
     ('[statuses]\n"S" = { type = "started" }\n',
      "mdtracker.toml:2: statuses.\"S\": type must be one of todo, in_progress, done, cancelled, non_task, got 'started'"),
     ('[statuses]\n"/" = { type = "done", extra = 1 }\n',

@@ -240,3 +240,195 @@ def test_mdtracker_runs_in_a_process_that_a_timed_out_template_leaves_working(tm
     lines = out.splitlines()
     assert lines[0] == "2" and lines[-1] == "0" and lines[1].startswith("updated n.md: region mine"), out
     assert "-->" in note.read_text() and "\nok\n" in note.read_text()
+
+
+# --- files that are not notes, notes that are not where they seem -------------------------------------------
+
+
+def _sync_reports(vault: Path, capsys, message: str, command: str = "sync", code: int = 2) -> str:
+    capsys.readouterr()
+    start = time.monotonic()
+    assert run([command, *TODAY, str(vault)]) == code
+    assert time.monotonic() - start < 20
+    out, err = capsys.readouterr()
+    said = out + err if command == "lint" else err  # (lint lists what it could not read with the problems)
+    assert message in said and "Traceback" not in err, (out, err)
+    return err
+
+
+def test_a_named_pipe_called_like_a_note_hangs_nothing(tmp_path, capsys):
+    os.mkfifo(tmp_path / "pipe.md")
+    (tmp_path / "plan.md").write_text("# Plan [/]\n- [x] a\n")
+    for command in ("sync", "report", "check", "lint"):
+        _sync_reports(tmp_path, capsys, "not a regular file (a named pipe); skipped", command,
+                      1 if command == "lint" else 2)
+    assert (tmp_path / "plan.md").read_text() == "# Plan [1/1]\n- [x] a\n"
+
+
+def test_a_link_to_a_device_is_not_read(tmp_path, capsys):
+    os.symlink("/dev/zero", tmp_path / "zero.md")
+    _sync_reports(tmp_path, capsys, "zero.md: not a regular file (a device); skipped")
+
+
+def test_a_note_larger_than_the_limit_is_reported_and_skipped(tmp_path, capsys):
+    big = tmp_path / "big.md"
+    big.write_bytes(b"- [ ] x\n" * 6_500_000)  # 52 MB
+    err = _sync_reports(tmp_path, capsys, "big.md: 52 MB is more than the 2 MB a note may be ([limits] note_mb")
+    assert err.endswith("skipped\n")
+    (tmp_path / "mdtracker.toml").write_text("[limits]\nnote_mb = 60\n")
+    big.write_bytes(b"- [ ] x\n" * 100)
+    assert run(["report", "--json", str(tmp_path)]) == 0
+
+
+@pytest.mark.parametrize("command", ["sync", "lint --fix"])
+def test_a_note_that_links_outside_the_vault_is_read_never_written(tmp_path, capsys, command):
+    outside = tmp_path / "outside.md"
+    outside.write_text("# Outside [/]\n- [x] a\n\nâ€” mojibake\n")
+    vault = tmp_path / "vault"
+    vault.mkdir()
+    os.symlink(outside, vault / "linked.md")
+    before = outside.read_bytes()
+    capsys.readouterr()
+    assert run([*command.split(), str(vault)]) in (1, 2)
+    err = capsys.readouterr().err
+    assert "linked.md: is a link to" in err and "outside the vault: read, never written; left untouched" in err
+    assert outside.read_bytes() == before
+    assert run(["report", "--json", str(vault)]) == 0  # read: it counts
+    assert '"done": 1' in capsys.readouterr().out
+
+
+def test_front_matter_whose_aliases_expand_without_end_is_a_problem(tmp_path, capsys):
+    lines = ["---", 'a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    note = tmp_path / "laughs.md"
+    note.write_text("\n".join(lines + ["---", "- [ ] a", "", "<!-- mdtracker:begin mine -->",
+                                       "<!-- mdtracker:end mine -->", ""]))
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "mine.md.j2").write_text("{{ note.front_matter | string | length }}")
+    start = time.monotonic()
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    assert time.monotonic() - start < 10
+    assert run(["lint", str(tmp_path)]) == 1
+    assert "laughs.md:2: front-matter front matter's aliases expand it to more than 100,000 values" in \
+        capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text, message", [
+    ("a = " + "[" * 900 + "]" * 900 + "\n", "mdtracker.toml: invalid TOML: nested too deep"),
+    ("x = 1\n" * 200_000, "mdtracker.toml: config is larger than 1 MB"),
+])
+def test_a_config_that_is_too_deep_or_too_large_is_an_error_not_a_traceback(tmp_path, capsys, text, message):
+    (tmp_path / "mdtracker.toml").write_text(text)
+    (tmp_path / "a.md").write_text("- [ ] a\n")
+    capsys.readouterr()
+    assert run(["sync", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == message
+
+
+def test_a_config_that_is_a_named_pipe_hangs_nothing(tmp_path, capsys):
+    os.mkfifo(tmp_path / "mdtracker.toml")
+    capsys.readouterr()
+    assert run(["sync", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == "mdtracker.toml: cannot read config: not a regular file"
+
+
+# --- owner, group, mode ----------------------------------------------------------------------------------------
+
+
+def test_a_read_only_note_is_reported_and_not_written(tmp_path, capsys):
+    note = tmp_path / "n.md"
+    note.write_text("# N [/]\n- [x] a\n")
+    note.chmod(0o444)
+    _sync_reports(tmp_path, capsys, "n.md: read-only; left untouched")
+    assert note.read_text() == "# N [/]\n- [x] a\n"
+
+
+def test_a_note_in_a_folder_without_room_for_an_atomic_rename_is_not_written(tmp_path, capsys, monkeypatch):
+    import tempfile
+
+    note = tmp_path / "n.md"
+    note.write_text("# N [/]\n- [x] a\n")
+
+    def no_room(*args, **kwargs):  # as in a folder the user may not create files in (root may, always)
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", no_room)
+    _sync_reports(tmp_path, capsys, "n.md: in a folder mdtracker may not create files in (an atomic rewrite needs "
+                  "one); left untouched")
+    assert note.read_text() == "# N [/]\n- [x] a\n"
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="giving a note another owner needs root (as in a CI container)")
+def test_run_as_root_a_rewritten_note_keeps_its_owner_and_group(tmp_path, capsys):
+    note = tmp_path / "n.md"
+    note.write_text("# N [/]\n- [x] a\n")
+    os.chown(note, 1234, 2345)
+    note.chmod(0o640)
+    assert run(["sync", *TODAY, str(tmp_path)]) == 0
+    st = note.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (1234, 2345, 0o640)
+    assert note.read_text() == "# N [1/1]\n- [x] a\n"
+
+
+# --- interrupted runs --------------------------------------------------------------------------------------------
+
+
+def _big_vault(root: Path) -> None:
+    sys.path.insert(0, str(Path(__file__).parents[1] / "bench"))
+    import generate
+
+    generate.generate(root, 3000, seed=3)
+
+
+@pytest.mark.parametrize("sig", ["SIGINT", "SIGTERM"])
+def test_an_interrupted_command_exits_130_says_so_and_leaves_no_worker(tmp_path, sig):
+    import signal
+
+    _big_vault(tmp_path)
+    proc = subprocess.Popen([sys.executable, "-m", "mdtracker", "sync", "--jobs", "2", str(tmp_path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.0)
+    proc.send_signal(getattr(signal, sig))
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (out, err)
+    assert "interrupted" in err and "Traceback" not in err
+    time.sleep(0.5)
+    assert not _children_of(proc.pid)
+
+
+def test_after_kill_9_the_workers_end_and_the_next_run_removes_the_leftovers(tmp_path):
+    import signal
+
+    _big_vault(tmp_path)
+    leftover = tmp_path / "area-1" / ".note-00001.md.abcd1234.mdtracker-tmp"
+    leftover.write_text("half a note")
+    os.utime(leftover, (time.time() - 3600, time.time() - 3600))
+    fresh = tmp_path / "area-1" / ".note-00002.md.efgh5678.mdtracker-tmp"  # another run's, writing now
+    fresh.write_text("a note being written")
+    mine = tmp_path / "area-1" / ".mine.tmp"  # not ours
+    mine.write_text("keep")
+    os.utime(mine, (time.time() - 3600, time.time() - 3600))
+    proc = subprocess.Popen([sys.executable, "-m", "mdtracker", "sync", "--jobs", "2", str(tmp_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(2.0)
+    workers = _children_of(proc.pid)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(10)
+    time.sleep(1.0)
+    assert workers and not [pid for pid in workers if _alive(pid)]
+    assert run(["sync", str(tmp_path)]) == 0
+    assert not leftover.exists() and fresh.exists() and mine.exists()
+
+
+def _children_of(pid: int) -> list[int]:
+    out = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False

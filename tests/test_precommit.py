@@ -53,3 +53,32 @@ def test_stale_summary_fails_the_commit_and_the_fixer_makes_the_next_pass(repo, 
     assert _try(repo, "mdtracker-sync", home).returncode == 0
     assert _try(repo, "mdtracker-check", home).returncode == 0
     assert _git(repo, "commit", "-q", "-m", "notes").returncode == 0
+
+
+@pytest.mark.parametrize("change", ["config", "template", "deletion"])
+def test_the_check_runs_on_a_commit_that_touches_no_markdown(repo, tmp_path, change):
+    home = tmp_path / "pre-commit-home"
+    (repo / "plan.md").write_text("# Plan [1/2]\n- [x] a\n- [S] b\n")
+    (repo / "all.md").write_text('<!-- mdtracker:begin progress scope="" -->\n<!-- mdtracker:end progress -->\n')
+    (repo / "old.md").write_text("- [x] done long ago\n")
+    (repo / "templates").mkdir()
+    (repo / "templates" / "mine.md.j2").write_text("one\n")
+    (repo / "mine.md").write_text("<!-- mdtracker:begin mine -->\n<!-- mdtracker:end mine -->\n")
+    assert _try_sync(repo)
+    _git(repo, "add", "-A")
+    assert _git(repo, "commit", "-q", "-m", "synced").returncode == 0
+    if change == "config":
+        (repo / "mdtracker.toml").write_text('today = "2025-11-22"\n[statuses]\n"S" = "done"\n')
+    elif change == "template":
+        (repo / "templates" / "mine.md.j2").write_text("two\n")
+    else:
+        _git(repo, "rm", "-q", "old.md")
+    _git(repo, "add", "-A")
+    check = _try(repo, "mdtracker-check", home)
+    assert check.returncode == 1 and "is out of date" in check.stdout, check.stdout + check.stderr
+
+
+def _try_sync(repo) -> bool:
+    from conftest import run
+
+    return run(["sync", str(repo)]) == 0

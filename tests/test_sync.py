@@ -66,13 +66,12 @@ def test_sync_writes_only_changed_files(tmp_path, capsys):
     assert capsys.readouterr().out == "Every region is up to date.\n"
 
 
-def test_write_keeps_mode_bom_crlf_and_goes_through_symlinks(tmp_path, capsys):
-    target = tmp_path / "real" / "n.md"
-    target.parent.mkdir()
+def test_write_keeps_mode_bom_crlf_and_goes_through_symlinks_inside_the_vault(tmp_path, capsys):
+    vault = tmp_path / "vault"
+    target = vault / ".store" / "n.md"  # (a hidden folder: not a note of its own)
+    target.parent.mkdir(parents=True)
     target.write_bytes(b"\xef\xbb\xbf# A [/]\r\n- [x] a\r\n- [ ] b")
     target.chmod(0o640)
-    vault = tmp_path / "vault"
-    vault.mkdir()
     (vault / "n.md").symlink_to(target)
     assert run(["sync", *TODAY, str(vault)]) == 0
     assert (vault / "n.md").is_symlink()
