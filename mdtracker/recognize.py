@@ -43,7 +43,9 @@ DATAVIEW_KEYS: dict[str, str] = {
 _SIGNIFIER_DATE = re.compile(
     "(" + "|".join(map(re.escape, SIGNIFIERS)) + r")\ufe0f? *(" + ISO_DATE + r")(?!\d)"
 )
-_DATAVIEW_FIELD = re.compile(r"([\[(])([A-Za-z][\w-]*)::\s*([^\]\)]*?)\s*([\])])")
+# (a value holds no bracket: each match then ends before the next field begins, and a line of 100,000
+# unclosed `[a::` is read in linear time, not in hours)
+_DATAVIEW_FIELD = re.compile(r"([\[(])([A-Za-z][\w-]*)::([^\[\]()]*)([\])])")  # (the value is stripped)
 _PRIORITY = "🔺⏫🔼🔽⏬"
 
 
@@ -85,29 +87,31 @@ def date_fields(line: str) -> list[DateField]:
         for m in _DATAVIEW_FIELD.finditer(line):
             opener, key, value, closer = m.groups()
             if (opener, closer) in (("[", "]"), ("(", ")")) and key in DATAVIEW_KEYS:
-                found.append(DateField(DATAVIEW_KEYS[key], value, m.start(), m.end()))
+                found.append(DateField(DATAVIEW_KEYS[key], value.strip(), m.start(), m.end()))
         found.sort(key=lambda f: f.start)
     return found
 
 
 def inline_fields(line: str) -> tuple[tuple[str, str], ...]:
     """Every Dataview `[key:: value]` / `(key:: value)` field in the line, keys as written."""
-    return tuple((m.group(2), m.group(3)) for m in _DATAVIEW_FIELD.finditer(line)
+    return tuple((m.group(2), m.group(3).strip()) for m in _DATAVIEW_FIELD.finditer(line)
                  if (m.group(1), m.group(4)) in (("[", "]"), ("(", ")")))
 
 
 # What Obsidian Tasks strips from the end of a task line, one piece at a time (TaskRegularExpressions.ts).
-_TRAILING = [
-    re.compile(r"\s*\^[a-zA-Z0-9-]+$"),                                   # block link
-    re.compile(r"\s*(?:^|\s)#[^ !@#$%^&*(),.?\":{}|<>]+$"),              # tag
-    re.compile("\\s*(?:" + "|".join(map(re.escape, SIGNIFIERS)) + ")\ufe0f? *" + ISO_DATE + "$"),
-    re.compile("\\s*[" + _PRIORITY + "]\ufe0f?$"),
-    re.compile(r"\s*🔁\ufe0f? ?[a-zA-Z0-9, !]+$"),
-    re.compile(r"\s*🏁\ufe0f? *[a-zA-Z]+$"),
-    re.compile(r"\s*🆔\ufe0f? *[a-zA-Z0-9-_]+$"),
-    re.compile(r"\s*⛔\ufe0f? *[a-zA-Z0-9-_, ]+$"),
-    re.compile(r"\s*[\[(][A-Za-z][\w-]*::[^\]\)]*[\])],?$"),
-]
+# Each begins where no white space stands before it (`(?<!\s)`): else a search would try every place in a run
+# of spaces, and a line of 50,000 of them would take minutes.
+_TRAILING = [re.compile(r"(?<!\s)" + pattern) for pattern in (
+    r"\s*\^[a-zA-Z0-9-]+$",                                   # block link
+    r"\s*(?:^|\s)#[^ !@#$%^&*(),.?\":{}|<>]+$",              # tag
+    "\\s*(?:" + "|".join(map(re.escape, SIGNIFIERS)) + ")\ufe0f? *" + ISO_DATE + "$",
+    "\\s*[" + _PRIORITY + "]\ufe0f?$",
+    r"\s*🔁\ufe0f? ?[a-zA-Z0-9, !]+$",
+    r"\s*🏁\ufe0f? *[a-zA-Z]+$",
+    r"\s*🆔\ufe0f? *[a-zA-Z0-9-_]+$",
+    r"\s*⛔\ufe0f? *[a-zA-Z0-9-_, ]+$",
+    r"\s*[\[(][A-Za-z][\w-]*::[^\[\]()]*[\])],?$",
+)]
 
 
 def fields_tail_start(line: str) -> int:
@@ -271,7 +275,7 @@ def strip_emphasis(text: str) -> str:
     return _EMPHASIS.sub("", text).strip()
 
 
-_COOKIE = re.compile(r"\s*\[(?:\d*/\d*|\d*%)\]\s*$")
+_COOKIE = re.compile(r"(?<!\s)\s*\[(?:\d*/\d*|\d*%)\]\s*$")
 _NAME_NOISE = re.compile(r"[^\w\s&+./-]+")
 
 
