@@ -31,7 +31,7 @@ from mdtracker.vault import LostShard, Note, Vault
 
 CACHE_DIR = ".mdtracker"
 CACHE_FILE = "index.msgpack"
-CACHE_FORMAT = 10  # raise it whenever a record the cache holds changes
+CACHE_FORMAT = 12  # raise it whenever a record the cache holds changes
 MAX_FILE = 256 << 20  # no cache file of a real vault comes near this; a larger one is not read
 RACY_NS = 2_000_000_000  # a note modified this close to the cache's writing is checked by its content hash
 SHARDS = 64  # also the units of a cold parse on many cores: one worker writes each shard
@@ -78,7 +78,8 @@ def _read(path: Path) -> bytes | None:
         st = os.fstat(handle.fileno())
         if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE:
             return None
-        return handle.read(MAX_FILE + 1)
+        data = handle.read(st.st_size + 1)  # (not read(MAX_FILE): that would allocate 256 MB for each file)
+        return data if len(data) <= st.st_size else None  # grown since: another run is writing it
 
 
 # --- the index --------------------------------------------------------------------------------------------
@@ -154,13 +155,6 @@ def _only(values: list[Any], kind: type) -> bool:
 
 # --- the shards -------------------------------------------------------------------------------------------
 
-# The fields of a FileSummary, in groups stored together: what a dashboard reads; what falls due; the rest.
-FIELD_GROUPS = {
-    "readiness": ("path", "counts", "domain_specs", "section_items"),
-    "dates": ("dated", "reviews", "history", "milestones", "applications", "track"),
-    "notes": ("headings", "scores", "topics", "scenarios", "stories", "problems"),
-}
-_GROUP_OF = {name: group for group, names in FIELD_GROUPS.items() for name in names}
 _NOTE = tuple[int, int, str, frozenset[str], frozenset[str], bool]  # what a shard keeps of a Note
 
 
@@ -183,14 +177,14 @@ def _notes_decoder() -> Callable[[Any], Any]:
 
 class Shard:
     """The notes of one shard of the cache, as read: what sync needs of them, and their summaries field by
-    field, decoded when first asked for (a dashboard that shows readiness reads the notes' counts and domain
-    items, a tenth of their summaries). Stored as a map: `key`, `rels`, and `notes` and each group of fields
-    (`FIELD_GROUPS`) encoded on their own, in the order of `rels`."""
+    field, each decoded when first asked for (a dashboard that shows readiness reads the notes' counts and
+    domain items, a tenth of their summaries). Stored as a map: `key`, `rels`, and `notes` and each field of
+    the summaries (`columns`) encoded on their own, in the order of `rels`."""
 
-    def __init__(self, rels: list[str], notes: bytes, groups: dict[str, bytes]) -> None:
+    def __init__(self, rels: list[str], notes: bytes, columns: dict[str, bytes]) -> None:
         self.rels = rels
         self._notes = notes
-        self._groups = groups
+        self._columns = columns
         self._read: dict[str, list[Any]] = {}
         self._whole: dict[str, Note] | None = None
 
@@ -208,19 +202,13 @@ class Shard:
     def column(self, name: str) -> list[Any]:
         """The field `name` of every note's summary (LostShard when the shard cannot give it)."""
         if name not in self._read:
-            group = _GROUP_OF[name]
-            names = FIELD_GROUPS[group]
-            decoders = _summary()[2]
             try:
-                values = codec.loads(self._groups[group])
-                if type(values) is not list or len(values) != len(names):
-                    raise codec.Invalid(group)
-                columns = [list(decoders[n](v)) for n, v in zip(names, values)]
+                column = list(_summary()[2][name](codec.loads(self._columns[name])))
             except (codec.Invalid, KeyError) as err:
                 raise LostShard(name) from err
-            if any(len(c) != len(self.rels) for c in columns):
+            if len(column) != len(self.rels):
                 raise LostShard(name)
-            self._read.update(zip(names, columns))
+            self._read[name] = column
         return self._read[name]
 
     def whole(self) -> dict[str, Note]:
@@ -242,8 +230,8 @@ class Shard:
         kept = [note for note in notes if note.summary is not None]
         return {"key": key, "rels": [note.rel for note in kept],
                 "notes": codec.dumps([(n.size, n.mtime_ns, n.digest, n.scopes, n.names, n.rewritable) for n in kept]),
-                "groups": {group: codec.dumps([[getattr(note.summary, name) for note in kept] for name in names])
-                           for group, names in FIELD_GROUPS.items()}}
+                "columns": {name: codec.dumps([getattr(note.summary, name) for note in kept])
+                            for name in _summary()[1]}}
 
 
 def _shard_file(folder: Path, n: int) -> Path:
@@ -256,12 +244,12 @@ def read_shard(folder: Path, n: int, key: list[object]) -> Shard:
         try:
             shard = codec.loads(data)
             if type(shard) is dict and shard.get("key") == key:
-                notes, groups = shard["notes"], shard["groups"]
+                notes, columns = shard["notes"], shard["columns"]
                 rels = shard["rels"]
-                if type(notes) is bytes and type(groups) is dict and all(
-                        type(k) is str and type(v) is bytes for k, v in groups.items()) and (
+                if type(notes) is bytes and type(columns) is dict and all(
+                        type(k) is str and type(v) is bytes for k, v in columns.items()) and (
                         type(rels) is list and _only(rels, str)):
-                    return Shard(rels, notes, groups)
+                    return Shard(rels, notes, columns)
         except (codec.Invalid, KeyError):  # a lost shard costs its notes a parse, nothing more
             pass
     return Shard([], b"", {})

@@ -10,7 +10,7 @@ as fast as pickle did (JSON took three times as long); each record is then built
 from its type hints, one small function per type.
 
 Encoding: a record is the array of its fields, a date its proleptic ordinal (`date.toordinal()`), a frozenset
-a sorted array, a tuple an array, None nil.
+a sorted array (of strings: one string, joined by U+001F), a tuple an array, None nil.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ def _default(value: Any) -> Any:
     if type(value) is dt.date:
         return value.toordinal()
     if isinstance(value, frozenset):
+        if value and all(type(x) is str and x and _SEP not in x for x in value):
+            return _SEP.join(sorted(value))  # one string, split at C speed when read (sets of words recur)
         return sorted(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return [getattr(value, name) for name in _field_names(type(value))]
@@ -75,6 +77,29 @@ def _fail(*_: Any) -> Any:
     raise Invalid("unexpected value")
 
 
+_SEP = "\x1f"  # (the unit separator: no note's heading holds it)
+
+
+_KNOWN: dict[str, frozenset[str]] = {}  # the sets of strings read so far, by their joined text
+
+
+def _strings(value: Any) -> frozenset[str]:
+    """A frozenset of strings as written: joined by _SEP, or a list."""
+    if type(value) is str:
+        if len(_KNOWN) > 100_000:
+            _KNOWN.clear()
+        found = _KNOWN[value] = frozenset(value.split(_SEP))
+        return found
+    if type(value) is not list or not _types(value) <= {str}:
+        raise Invalid("expected a set of strings")
+    return frozenset(value)
+
+
+def _types(values: list[Any]) -> set[type]:
+    """The types of the values (at C speed: a shard holds tens of thousands of them)."""
+    return set(map(type, values))
+
+
 def _float(value: Any) -> float:
     if type(value) is float:
         return value
@@ -95,7 +120,8 @@ def _date(value: Any) -> dt.date:
 @functools.cache
 def _compile(hint: Any) -> Callable[[Any], Any]:
     namespace: dict[str, Any] = {"Invalid": Invalid, "_float": _float, "_date": _date, "_new": object.__new__,
-                                 "frozenset": frozenset, "tuple": tuple, "list": list, "dict": dict}
+                                 "frozenset": frozenset, "tuple": tuple, "list": list, "dict": dict,
+                                 "_types": _types, "_strings": _strings, "_known": _KNOWN}
     lines = ["def decode(v0):"]
     _emit(hint, "v0", "r0", lines, namespace, 1, [0])
     lines.append("    return r0")
@@ -145,7 +171,7 @@ def _emit(hint: Any, src: str, dst: str, lines: list[str], ns: dict[str, Any], l
         lines.append(f"{pad}if type({src}) is not list: raise Invalid('list')")
         item = args[0]
         if item in _PRIMITIVES:
-            lines.append(f"{pad}for x in {src}:\n{pad}    if type(x) is not {_PRIMITIVES[item]}: raise Invalid('item')")
+            lines.append(f"{pad}if not _types({src}) <= {{{_PRIMITIVES[item]}}}: raise Invalid('item')")
             lines.append(f"{pad}{dst} = tuple({src})")
         else:
             each, out, built = fresh(), fresh(), fresh()
@@ -165,9 +191,14 @@ def _emit(hint: Any, src: str, dst: str, lines: list[str], ns: dict[str, Any], l
         item = args[0]
         if item not in _PRIMITIVES:
             raise TypeError(f"the cache holds no {hint}")
-        lines.append(f"{pad}if type({src}) is not list: raise Invalid('list')")
-        lines.append(f"{pad}for x in {src}:\n{pad}    if type(x) is not {_PRIMITIVES[item]}: raise Invalid('item')")
-        lines.append(f"{pad}{dst} = frozenset({src})")
+        if item is str:  # (sets of section keys recur note after note: each is built once)
+            found = fresh()
+            lines.append(f"{pad}{found} = _known.get({src}) if type({src}) is str else None")
+            lines.append(f"{pad}{dst} = _strings({src}) if {found} is None else {found}")
+        else:
+            lines.append(f"{pad}if type({src}) is not list: raise Invalid('list')")
+            lines.append(f"{pad}if not _types({src}) <= {{{_PRIMITIVES[item]}}}: raise Invalid('item')")
+            lines.append(f"{pad}{dst} = frozenset({src})")
     elif origin is dict:
         key, value = args
         if key is not str:

@@ -99,8 +99,13 @@ def read_note(path: str | Path, rel: str, limit: int = NOTE_LIMIT) -> NoteText:
         if not stat.S_ISREG(st.st_mode):
             kind = _KINDS.get(stat.S_IFMT(st.st_mode), "not a file")
             raise NoteError(rel, None, f"not a regular file ({kind}); skipped", "io")
-        try:
-            raw = handle.read(limit + 1) if st.st_size <= limit else b""
+        try:  # (as much as the file holds, and one byte more to see it grew: never a buffer of `limit`)
+            raw = handle.read(st.st_size + 1) if st.st_size <= limit else b""
+            while len(raw) > st.st_size and len(raw) <= limit:  # it grew meanwhile: read on, within the limit
+                more = handle.read(limit + 1 - len(raw))
+                if not more:
+                    break
+                raw += more
         except OSError as err:
             raise NoteError(rel, None, f"cannot read: {err.strerror}", "io") from None
     if st.st_size > limit or len(raw) > limit:

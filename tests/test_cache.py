@@ -398,9 +398,9 @@ def test_a_damaged_shard_costs_its_notes_a_parse_never_an_error(tmp_path, capsys
         if damage == "notes":
             stored["notes"] = b"\x80\x05garbage"
         elif damage == "group":
-            stored["groups"]["readiness"] = b"not msgpack"
+            stored["columns"]["counts"] = b"not msgpack"
         else:  # one note's fields missing: they no longer line up with the notes
-            stored["groups"]["readiness"] = msgpack.packb([v[1:] for v in msgpack.unpackb(stored["groups"]["readiness"])])
+            stored["columns"]["counts"] = msgpack.packb(msgpack.unpackb(stored["columns"]["counts"])[1:])
         shard.write_bytes(msgpack.packb(stored))
     capsys.readouterr()
     for vault, flags in ((cached, []), (uncached, ["--no-cache"])):
@@ -411,14 +411,18 @@ def test_a_damaged_shard_costs_its_notes_a_parse_never_an_error(tmp_path, capsys
     assert _report(cached, capsys) == _report(uncached, capsys, "--no-cache")
 
 
-def test_every_field_of_a_summary_is_cached_in_one_group():
+def test_every_field_of_a_summary_is_cached(tmp_path, capsys):
     from dataclasses import fields
 
-    from mdtracker.analyze import FileSummary
-    from mdtracker.cache import FIELD_GROUPS
+    import msgpack
 
-    grouped = [name for names in FIELD_GROUPS.values() for name in names]
-    assert sorted(grouped) == sorted(f.name for f in fields(FileSummary))
+    from mdtracker.analyze import FileSummary
+
+    (tmp_path / "a.md").write_text("# A\n- [x] a ✅ 2025-11-20\n")
+    _report(tmp_path, capsys)
+    [shard] = (tmp_path / ".mdtracker").glob("notes-*.msgpack")
+    stored = msgpack.unpackb(shard.read_bytes())
+    assert sorted(stored["columns"]) == sorted(f.name for f in fields(FileSummary))
 
 
 def test_a_sync_or_check_after_a_cold_report_looks_only_at_what_the_report_found(tmp_path, capsys, monkeypatch):
