@@ -320,7 +320,7 @@ def save(vault: Vault) -> None:
         cache_folder(folder)
         _remove_leftovers(folder)
         pending: dict[int, list[Note]] = {}
-        for rel in vault.changed:
+        for rel in vault.changed - vault.buffers.keys():  # (an editor's buffer is not the note on disk)
             note = vault.parsed.get(rel)
             if note is None or not note.stored:
                 pending.setdefault(shard_of(rel), []).extend([note] if note is not None else [])
@@ -328,7 +328,7 @@ def save(vault: Vault) -> None:
             if not store_shard(folder, n, key, vault.stats, notes):
                 return
         stats = {rel: stat for rel, stat in vault.stats.items()
-                 if not (rel in vault.parsed and vault.parsed[rel].error)}
+                 if not (rel in vault.parsed and vault.parsed[rel].error) and rel not in vault.buffers}
         fresh = vault.fresh
         if fresh is not None:  # its stats are usually the index's own: then stored once
             fresh = dict(fresh, stats=None if fresh["stats"] == stats else _encode_stats(fresh["stats"]))

@@ -1,7 +1,8 @@
 """The engine every front-end drives: a vault opened once, then brought up to date as often as it likes.
 
     engine = Engine(root, config)
-    engine.update(today=day, write=True)      # look at every note (or only `touched` paths)
+    engine.update(today=day, write=True)      # look at every note (or only `touched` paths; `buffers`:
+                                              # an editor's open documents, in place of their files)
     engine.analysis(day)                      # the numbers: for `report`, the dashboard, hovers
     engine.plan(day) / engine.apply(day)      # what sync would change / sync it
     engine.save()                             # the cache, when something changed
@@ -16,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping
 
 from mdtracker import cache, pipeline
 from mdtracker.config import Config
@@ -42,17 +43,18 @@ class Engine:
     saved: dict | None = field(default=None, repr=False)  # the fresh stamp the cache on disk holds
 
     def update(self, touched: Iterable[str] | None = None, *, today: dt.date | None = None, write: bool = False,
-               texts: bool = False, documents: bool = True) -> Vault:
+               texts: bool = False, documents: bool = True, buffers: Mapping[str, str] | None = None) -> Vault:
         """Bring the vault up to date: the notes at `touched` (vault-relative paths, as file events name
         them) are looked at on disk, or every note when None or when this is the first update; those that
         changed are parsed again. With `today` (sync and check), notes whose regions need nothing but
         themselves and the day are transformed for that day as they are parsed; with `write`, written there
         too; with `texts`, their old and new texts kept (check --diff). Without `documents` (report, lint),
-        the parsed Documents are not kept."""
+        the parsed Documents are not kept. `buffers` (vault-relative path → text: an editor's open documents)
+        stand in for those notes: read from that text, planned from it, never written, never cached."""
         first = self.vault is None
         self.vault = pipeline.load(self.root, self.config, use_cache=self.use_cache, jobs=self.jobs,
                                    progress=self.progress, previous=self.vault, plan_for=today, write=write,
-                                   texts=texts, documents=documents, touched=touched)
+                                   texts=texts, documents=documents, touched=touched, buffers=buffers)
         if first:
             self.saved = self.vault.fresh  # as read from the cache's index
         return self.vault

@@ -17,19 +17,22 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping
 
 from mdtracker import cache, workers
 from mdtracker import config as config_mod
 from mdtracker.config import Config
 from mdtracker.discovery import discover, own_templates, rediscover, remove_leftovers
 from mdtracker.errors import NoteError, VaultError
-from mdtracker.files import digest, write_note
+from mdtracker.files import NoteText, digest, write_note
 from mdtracker.vault import ALONE, HeldShard, Note, Outcome, Setting, Shelf, Vault
 
 if TYPE_CHECKING:
     from mdtracker.analyze import Analysis
     from mdtracker.model import Document
+
+BUFFER = -1  # the mtime of a note that an editor's buffer stands in for: never the stat of a file
+
 
 def _stage() -> ModuleType:
     """The per-note stage (`stage`), imported only when a note must be parsed or planned: with it come the
@@ -49,7 +52,8 @@ def read_and_summarize(path: str, rel: str, size: int, mtime_ns: int, setting: S
 def load(root: Path, config: Config, *, use_cache: bool = True, jobs: int | None = None,
          progress: Callable[[int], Callable[[int], None]] | None = None, previous: Vault | None = None,
          plan_for: dt.date | None = None, write: bool = False, texts: bool = False,
-         documents: bool = True, touched: Iterable[str] | None = None) -> Vault:
+         documents: bool = True, touched: Iterable[str] | None = None,
+         buffers: Mapping[str, str] | None = None) -> Vault:
     """Every note of the vault: from the cache where the note is unchanged, else parsed (on `jobs` processes
     when there are many). `progress(total)` gives a callback told of each note parsed. `previous`, a Vault
     this process loaded before with the same config (watch), serves as the cache; with it, `touched` (the
@@ -59,6 +63,8 @@ def load(root: Path, config: Config, *, use_cache: bool = True, jobs: int | None
     too; with `texts` (check --diff), their old and new texts kept.
     Without `documents` (report, lint), no Document is kept: a command that rewrites notes keeps those it may
     rewrite (else `Vault.rewritable` parses them again).
+    `buffers` (an editor's open documents: vault-relative path → text) stand in for those notes' files: they
+    are parsed from that text, planned from it, never written, and kept out of the cache.
     The caller saves the cache when its command is done (`save`)."""
     setting = Setting(config, root, plan_for, own_templates(root), write, texts, documents)
     index: dict[str, Any]
@@ -97,13 +103,25 @@ def load(root: Path, config: Config, *, use_cache: bool = True, jobs: int | None
         else:
             cold.append((path, rel, st.st_size, st.st_mtime_ns))
             stats[rel] = (st.st_size, st.st_mtime_ns, "")
-    if look is not None and any(rel not in known for _, rel in found):
+    in_editor: dict[str, NoteText] = {}
+    for rel, text in (buffers or {}).items():  # an editor's buffer, as it stands: what the note is now
+        raw = text.encode("utf-8")
+        in_editor[rel] = NoteText(root / rel, raw, text, False)
+        cold = [entry for entry in cold if entry[1] != rel]
+        stats[rel] = (len(raw), BUFFER, digest(raw))
+    if (look is not None or in_editor) and any(rel not in known for rel in stats):
         stats = dict(sorted(stats.items()))  # notes came: in path order, as discovered
     key = cache.cache_key(config)
     shelf = (root / cache.CACHE_DIR, key, stats) if use_cache and previous is None else None  # workers write shards
     parsed = {note.rel: note for note in sorted(workers.parse(cold, read_and_summarize, setting, jobs, progress, shelf),
                                           key=lambda n: n.rel)}
     parsed.update(failed)
+    held_before = previous.notes if previous is not None else {}
+    for rel, buffer in in_editor.items():
+        same = held_before.get(rel)
+        if same is not None and (same.size, same.mtime_ns, same.digest) == stats[rel] and same.outcome is None:
+            continue  # the buffer as it was at the last update: nothing to parse again
+        parsed[rel] = _stage().from_buffer(buffer, rel, replace(setting, write=False, texts=True))
     for rel, note in parsed.items():
         stats[rel] = (note.size, note.mtime_ns, note.digest)
     changed = set(parsed) | (known.keys() - stats.keys())
@@ -119,7 +137,7 @@ def load(root: Path, config: Config, *, use_cache: bool = True, jobs: int | None
     lost = functools.partial(workers.parse, stage=read_and_summarize, setting=replace(setting, today=None), jobs=jobs)
     return Vault(root, config, stats, setting, parsed, changed, fresh=index.get("fresh"), cached=cached,
                  loaded_ns=loaded_ns, wide=index.get("wide", {}), named=index.get("named", {}), jobs=jobs,
-                 store=shelf is not None, held=held, parse=lost)
+                 store=shelf is not None, held=held, parse=lost, buffers=in_editor)
 
 
 def _digest_of(path: str) -> str:
@@ -213,7 +231,8 @@ def plan(vault: Vault, analysis: Callable[[], Analysis], only: set[str] | None =
     where the note was parsed if it could be (see `preplan`), else here. The vault's analysis is asked for
     only if a note needs it."""
     docs = [doc for doc in rewritable(vault, only) if doc.managed or doc.marker_error]
-    found = _stage().outcomes_of(vault.root, vault.config, docs, analysis, vault.setting.own) if docs else []
+    found = _stage().outcomes_of(vault.root, vault.config, docs, analysis, vault.setting.own, vault.buffers) \
+        if docs else []
     found += [n.outcome for rel, n in vault.parsed.items() if n.outcome is not None and (only is None or rel in only)]
     return sorted(found, key=lambda o: o.path)
 
@@ -254,7 +273,7 @@ def apply(vault: Vault, today: dt.date, incremental: bool = True) -> Applied:
         if o.written:  # written, and parsed again, where it was parsed
             written.append(o)
             continue
-        if not o.stale or o.note is None or o.new_raw is None or o.new_text is None:
+        if not o.stale or o.note is None or o.new_raw is None or o.new_text is None or o.path in vault.buffers:
             continue
         try:
             stat = write_note(o.note, o.new_raw, o.path, vault.root)

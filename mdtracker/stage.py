@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 from mdtracker.analyze import Analysis, summarize
 from mdtracker.config import Config
@@ -91,8 +91,13 @@ def parse_from_disk(root: Path, rel: str, stat_digest: str, limit: int) -> Docum
 
 
 def outcomes_of(root: Path, config: Config, docs: list[Document], analysis: Callable[[], Analysis],
-                own: frozenset[str]) -> list[Outcome]:
-    """The transform's outcome of each of these Documents; the vault's analysis is asked for only if one of
-    them has a region to render."""
+                own: frozenset[str], buffers: Mapping[str, NoteText]) -> list[Outcome]:
+    """The transform's outcome of each of these Documents (from an editor's buffer where one stands in for
+    the note); the vault's analysis is asked for only if one of them has a region to render."""
     renderer = Renderer(root, analysis(), own) if any(d.managed and not d.marker_error for d in docs) else None
-    return [outcome(root, config, doc, renderer) for doc in docs]
+    return [outcome(root, config, doc, renderer, buffers.get(doc.path)) for doc in docs]
+
+
+def from_buffer(text: NoteText, rel: str, setting: Setting) -> Note:
+    """A note known from an editor's buffer (never written here: `setting.write` is off)."""
+    return note_from(parse(text.text, rel, digest(text.raw)), len(text.raw), -1, setting, text)

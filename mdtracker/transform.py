@@ -41,14 +41,15 @@ def transform(note: NoteText, doc: Document, renderer: Renderer | None, config: 
     return splice(note.text, rendered, cookies)
 
 
-def outcome(root: Path, config: Config, doc: Document, renderer: Renderer | None) -> Outcome:
-    """What the transform makes of the note of this Document, read again from disk: refused when its markers
-    are broken, or when the file is no longer what was parsed."""
+def outcome(root: Path, config: Config, doc: Document, renderer: Renderer | None,
+            text: NoteText | None = None) -> Outcome:
+    """What the transform makes of the note of this Document, read again from disk (or `text`, an editor's
+    buffer): refused when its markers are broken, or when the file is no longer what was parsed."""
     if doc.marker_error:
         first = next(p for p in doc.problems if p.code == "marker")
         return Outcome(doc.path, error=NoteError(doc.path, first.line, first.message + "; note left untouched", "marker"))
     try:
-        note = read_note(root / doc.path, doc.path, config.note_limit)
+        note = text or read_note(root / doc.path, doc.path, config.note_limit)
     except NoteError as err:
         return Outcome(doc.path, error=err)
     if doc.digest and digest(note.raw) != doc.digest:

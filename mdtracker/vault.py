@@ -152,6 +152,7 @@ class Vault:
     store: bool = False  # notes parsed again go to the cache's shards where they are parsed (cache on, not watch)
     held: dict[str, Note] | None = None  # watch: the notes of its last step, in memory
     parse: Callable[[list[Entry]], list[Note]] = lambda entries: []  # parses again notes the cache lost
+    buffers: dict[str, NoteText] = field(default_factory=dict)  # notes an editor's buffer stands in for
     _notes: dict[str, Note] | None = None
     _loaded: list[Shelf] | None = None  # the cache's shards as read for the analysis, their fields read as asked
 
