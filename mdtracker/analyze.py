@@ -10,17 +10,18 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Iterable, NamedTuple, Protocol, Sequence
 
-from mdtracker import interviews, plans, recognize, reviews, scores, tracks
+from mdtracker import dates, days, interviews, plans, recognize, reviews, scores, tracks
 from mdtracker.config import Config, DomainSpec, Status
 from mdtracker.counts import Counts, count
 from mdtracker.model import Document, Problem, Row, Table, Task
 from mdtracker.plans import Milestone
 from mdtracker.reviews import Review
-from mdtracker.scores import ScorePoint, TopicResult
+from mdtracker.scores import Gap, ScorePoint, TopicResult
 from mdtracker.tracks import Track
 
 TODO = Status("todo", 0.0)
@@ -49,6 +50,7 @@ class Completion(NamedTuple):
     path: str
     line: int
     text: str
+    rule: str = ""  # where its date came from (`report --explain`)
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,8 @@ class FileSummary:
     domain_specs: tuple[tuple[DomainSpec, int], ...] = ()  # from domain tables: (spec, table line)
     # (section keys the items stand under, items, credit, items counted in a total): see `_section_items`
     section_items: tuple[tuple[frozenset[str], int, float, int], ...] = ()
+    listed: tuple[Gap, ...] = ()  # the knowledge gaps the note lists (resolved or not: see `scores.gaps`)
+    placed: tuple[days.Placed, ...] = ()  # dates written without a year, and where each year came from
 
 
 @dataclass(frozen=True)
@@ -232,8 +236,18 @@ class Analysis:
         return tuple(self._every("topics"))
 
     @cached_property
-    def gaps(self) -> tuple[TopicResult, ...]:
-        return tuple(scores.gaps(list(self.topic_scores), self.config.gap_threshold))
+    def gaps(self) -> tuple[Gap, ...]:
+        return tuple(scores.gaps(list(self.topic_scores), list(self._every("listed")), self.config.gap_threshold))
+
+    @cached_property
+    def notices(self) -> tuple[str, ...]:
+        """Where the year of each date written without one came from (milestone targets, day entries)."""
+        found = [(m.path, m.line, "milestone target", m.written, m.target, m.year_from)
+                 for m in self.milestones if m.year_from]
+        for path, placed in zip(self.summaries.column("path"), self.summaries.column("placed")):
+            found += [(path, p.line, "date", p.written, p.date, p.year_from) for p in placed]
+        return tuple(f"{path}:{line}: {what} {written!r} read as {day.isoformat()} (year taken from the date on "
+                     f"line {source})" for path, line, what, written, day, source in sorted(found))
 
     @cached_property
     def scenarios(self) -> tuple[interviews.Scenarios, ...]:
@@ -291,7 +305,8 @@ def summarize(doc: Document, config: Config) -> FileSummary:
     applications = interviews.applications(doc)
     dated += [Overdue(a.path, a.line, "followup", f"{a.company}: {a.next_step or a.status}", a.date, 0)
               for a in applications if a.date is not None and not a.final]
-    points, topics = scores.series(doc)
+    calendar = days.Calendar(doc)
+    points, topics = scores.series(doc, calendar)
     return FileSummary(
         path=doc.path,
         counts=count(statuses),
@@ -302,10 +317,12 @@ def summarize(doc: Document, config: Config) -> FileSummary:
         milestones=tuple(milestones),
         scores=tuple(points),
         topics=tuple(topics),
+        listed=tuple(scores.listed_gaps(doc, calendar)),
+        placed=tuple(calendar.placed),
         scenarios=tuple(interviews.scenarios(doc)),
         stories=tuple(interviews.stories(doc)),
         applications=tuple(applications),
-        history=tuple(_history(doc, statuses)),
+        history=tuple(_history(doc, statuses, calendar)),
         problems=tuple(problems),
         domain_specs=tuple(_domain_specs(doc)),
         section_items=tuple(_section_items(doc, statuses)),
@@ -318,16 +335,45 @@ def combine(summaries: Iterable[FileSummary], config: Config, today: dt.date,
     return Analysis(today, SummaryList(sorted(summaries, key=lambda f: f.path)), config, tuple(errors))
 
 
-def _history(doc: Document, statuses: list[Status]) -> list[Completion]:
-    if not any(s.type == "done" for s in statuses):
-        return []
-    entry_dates = plans.completion_dates(doc)
+_DONE_MARK = re.compile(r"✅|\bCOMPLETED?\b|\bDONE\b", re.IGNORECASE)
+
+
+def _history(doc: Document, statuses: list[Status], calendar: days.Calendar) -> list[Completion]:
+    """What was done on a known day (docs/recognizers.md, "history"): each done task with its own done date,
+    else the date of its dated label or day entry; and each heading or label marked done with a date of its
+    own that holds no done task (a day's gap analysis, a coverage check)."""
+    done = [(i, t) for i, (t, s) in enumerate(zip(doc.tasks, statuses))
+            if s.type == "done" and not reviews.is_review_record(doc, t)]
     found = []
-    for i, (task, status) in enumerate(zip(doc.tasks, statuses)):
-        day = task.done or entry_dates.get(i)
-        if status.type == "done" and day is not None and not reviews.is_review_record(doc, task):
-            found.append(Completion(day, doc.path, task.line, task.text))
-    return found
+    for _, task in done:
+        day, how = task.done, "a done task with its ✅ date"
+        if day is None and _DONE_MARK.search(task.text) and (own := dates.iso_dates(task.text)):
+            day, how = own[-1], "a done task that says when (COMPLETE (date))"
+        if day is None:
+            day, dated = calendar.dated(task.line, "", task.label)
+            how = f"a done task, {dated}"
+        if day is not None:
+            found.append(Completion(day, doc.path, task.line, task.text, how))
+    if not any(_DONE_MARK.search(x.text) for x in doc.labels) and not any(_DONE_MARK.search(h.text) for h in doc.headings):
+        return found
+    held_by_label = {t.label for _, t in done if t.label is not None}
+    held_by_heading = {n for _, t in done for n in doc.heading_indices(t.heading)}
+    done_lines = [t.line for _, t in done]
+    marks = [(x.line, x.text, ("label", n)) for n, x in enumerate(doc.labels)] + \
+        [(h.line, h.text, ("heading", n)) for n, h in enumerate(doc.headings)]
+    for line, text, (kind, n) in marks:
+        if not _DONE_MARK.search(text) or not dates.iso_dates(text):
+            continue
+        if kind == "heading" and n in held_by_heading or kind == "label" and n in held_by_label:
+            continue
+        entry = calendar.entry_of(line)
+        if entry is not None and entry.line == line and any(line < d < entry.end for d in done_lines):
+            continue  # a day entry whose tasks tell what was done
+        day, _ = days.written_date(text, line, calendar.known)
+        if day is not None:
+            found.append(Completion(day, doc.path, line, recognize.strip_emphasis(text),
+                                    "a heading or label marked done with its date, holding no done task"))
+    return sorted(found, key=lambda c: c.line)
 
 
 def _heading_progress(doc: Document, statuses: list[Status]) -> tuple[HeadingProgress, ...]:

@@ -31,7 +31,7 @@ from mdtracker.vault import LostShard, Note, Vault
 
 CACHE_DIR = ".mdtracker"
 CACHE_FILE = "index.msgpack"
-CACHE_FORMAT = 12  # raise it whenever a record the cache holds changes
+CACHE_FORMAT = 13  # raise it whenever a record the cache holds changes
 MAX_FILE = 256 << 20  # no cache file of a real vault comes near this; a larger one is not read
 RACY_NS = 2_000_000_000  # a note modified this close to the cache's writing is checked by its content hash
 SHARDS = 64  # also the units of a cold parse on many cores: one worker writes each shard
@@ -44,7 +44,23 @@ def shard_of(rel: str) -> int:
 
 
 def cache_key(config: Config) -> list[object]:
-    return [CACHE_FORMAT, __version__, config.fingerprint]
+    return [CACHE_FORMAT, __version__, _code(), config.fingerprint]
+
+
+@functools.cache
+def _code() -> str:
+    """A fingerprint of mdtracker's own modules and built-in templates as installed (their sizes and times):
+    a summary or a fresh stamp made by another build of mdtracker is never used, even under the same version
+    number (a development tree)."""
+    package = Path(__file__).resolve().parent
+    found = []
+    for top in (package, package.parent / "templates"):  # (the built-in templates, in a source tree)
+        for folder, _, files in os.walk(top):
+            for name in sorted(files):
+                if name.endswith((".py", ".j2")):
+                    st = os.stat(os.path.join(folder, name))
+                    found.append(f"{os.path.relpath(os.path.join(folder, name), top)}:{st.st_size}:{st.st_mtime_ns}")
+    return zlib.crc32("\n".join(sorted(found)).encode()).to_bytes(4, "big").hex()
 
 
 def by_shard(items: Iterable[_T], rel: Callable[[_T], str]) -> dict[int, list[_T]]:
@@ -91,6 +107,7 @@ def _index_decoders() -> dict[str, Callable[[Any], Any]]:
         "written_ns": codec.decoder(int),
         "wide": codec.decoder(dict[str, frozenset[str]]),
         "named": codec.decoder(dict[str, frozenset[str]]),
+        "garbled": codec.decoder(dict[str, frozenset[str]]),
         "today": codec.decoder(str),
         "templates": codec.decoder(tuple[tuple[str, int], ...]),
     }
@@ -115,7 +132,7 @@ def read_index(root: Path, config: Config) -> dict[str, Any]:
         if type(raw) is not dict or raw.get("key") != cache_key(config):
             return {}
         dec = _index_decoders()
-        index = {name: dec[name](raw[name]) for name in ("written_ns", "wide", "named")}
+        index = {name: dec[name](raw[name]) for name in ("written_ns", "wide", "named", "garbled")}
         index["stats"] = _decode_stats(raw["stats"])
         index["fresh"] = _fresh(raw["fresh"], index["stats"])
     except (codec.Invalid, KeyError):  # a truncated, corrupt, foreign or planted index is a cold run
@@ -155,7 +172,7 @@ def _only(values: list[Any], kind: type) -> bool:
 
 # --- the shards -------------------------------------------------------------------------------------------
 
-_NOTE = tuple[int, int, str, frozenset[str], frozenset[str], bool]  # what a shard keeps of a Note
+_NOTE = tuple[int, int, str, frozenset[str], frozenset[str], bool, bool]  # what a shard keeps of a Note
 
 
 @functools.cache
@@ -196,8 +213,8 @@ class Shard:
                 return {}
         except codec.Invalid:  # a damaged shard costs its notes a parse, nothing more
             return {}
-        return {rel: Note(rel, size, mtime, digest, None, scopes, names, rewritable)
-                for rel, (size, mtime, digest, scopes, names, rewritable) in zip(self.rels, kept)}
+        return {rel: Note(rel, size, mtime, digest, None, scopes, names, rewritable, mojibake=garbled)
+                for rel, (size, mtime, digest, scopes, names, rewritable, garbled) in zip(self.rels, kept)}
 
     def column(self, name: str) -> list[Any]:
         """The field `name` of every note's summary (LostShard when the shard cannot give it)."""
@@ -229,7 +246,8 @@ class Shard:
         """What is stored of these notes (those with a summary: the others are parsed again when asked for)."""
         kept = [note for note in notes if note.summary is not None]
         return {"key": key, "rels": [note.rel for note in kept],
-                "notes": codec.dumps([(n.size, n.mtime_ns, n.digest, n.scopes, n.names, n.rewritable) for n in kept]),
+                "notes": codec.dumps([(n.size, n.mtime_ns, n.digest, n.scopes, n.names, n.rewritable, n.mojibake)
+                                      for n in kept]),
                 "columns": {name: codec.dumps([getattr(note.summary, name) for note in kept])
                             for name in _summary()[1]}}
 
@@ -334,7 +352,8 @@ def save(vault: Vault) -> None:
             fresh = dict(fresh, stats=None if fresh["stats"] == stats else _encode_stats(fresh["stats"]))
         _write(folder / CACHE_FILE, {"key": key, "written_ns": time.time_ns(), "fresh": fresh,
                                      "stats": _encode_stats(stats), "wide": vault.wide_scopes(),
-                                     "named": vault.region_names()})
+                                     "named": vault.region_names(),
+                                     "garbled": {rel: frozenset({"mojibake"}) for rel in vault.mojibake()}})
     except (OSError, TypeError):
         pass  # a read-only vault simply has no cache
 

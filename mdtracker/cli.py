@@ -133,6 +133,13 @@ def _progress() -> Iterator[Callable[[int], Callable[[int], None]] | None]:
         yield start
 
 
+def _warn_mojibake(run: Run) -> None:
+    """Notes with mojibake are read as repaired, which the note does not say yet: tell the user, once a run."""
+    for rel in run.vault.mojibake():
+        _error(f"{rel}: mojibake (UTF-8 read as cp1252 or Mac Roman): its summaries are read from the text "
+               "repaired; `mdtracker lint --fix` repairs the note")
+
+
 def _error(message: str) -> None:
     click.echo(message, err=True)
 
@@ -156,6 +163,7 @@ def main(ctx: click.Context, today: str | None, config_file: Path | None) -> Non
 @_vault_command(rewrites="write")
 def sync_command(run: Run) -> int:
     """Regenerate every managed region and cookie in the vault."""
+    _warn_mojibake(run)
     if run.fresh:
         click.echo("Every region is up to date.")
         return EXIT_OK
@@ -210,6 +218,7 @@ def watch_command(ctx: click.Context, vault: Path, today: str | None, config_fil
 @_vault_command(rewrites="compare")
 def check_command(run: Run, diff: bool) -> int:
     """Change nothing; list every region that is out of date."""
+    _warn_mojibake(run)
     if run.fresh:
         return EXIT_OK
     outcomes, errors = run.engine.plan(run.today, known=not diff)
@@ -230,11 +239,18 @@ def check_command(run: Run, diff: bool) -> int:
 
 @main.command("report")
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report (SPEC §6).")
+@click.option("--explain", metavar="WHAT", type=click.Choice(["scores", "topics", "gaps", "history", "milestones",
+              "scenarios", "stories", "applications", "followups", "domains"]),
+              help="List each item of one summary with the line it came from and the rule that took it.")
 @_vault_command(rewrites="learn")
-def report_command(run: Run, as_json: bool) -> int:
+def report_command(run: Run, as_json: bool, explain: str | None) -> int:
     """Summarize progress, readiness and what is overdue."""
     from mdtracker import report
 
+    if explain:
+        for item in report.explain(run.analysis, explain, run.vault.root):
+            click.echo(item)
+        return EXIT_ERROR if run.vault.errors else EXIT_OK
     vault, analysis = run.vault, run.analysis
     if run.engine.use_cache and (found := vault.found_stale()) is not None:
         run.mark_fresh(found)  # it parsed every note: the next sync or check need only look at what it found
@@ -244,6 +260,8 @@ def report_command(run: Run, as_json: bool) -> int:
         report.write_json(report.as_json(analysis), sys.stdout)
     else:
         report.print_summary(analysis, _console(), vault.root.resolve().name or str(vault.root))
+        for notice in analysis.notices:  # (on stderr: the summary on stdout stays one thing, for a pipe)
+            _error(notice)
     return EXIT_ERROR if vault.errors else EXIT_OK
 
 

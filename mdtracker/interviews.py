@@ -56,10 +56,15 @@ def _cell(row_cells: tuple, index: int | None) -> str:
 
 
 def scenarios(doc: Document) -> list[Scenarios]:
+    """Tables of practised scenarios: a Status column of marks (⬜ / 🟡 / ✅), in a table whose first column
+    or nearest heading names scenarios (not a domain table, a table of scores, a plan's weeks)."""
     found = []
     for table in doc.tables:
         col = table.column("status")
         if col is None or table.generated or table.column("company") is not None:
+            continue
+        heading = doc.headings[table.heading].text if table.heading is not None else ""
+        if not any("scenario" in text.casefold() for text in (table.header[0] if table.header else "", heading)):
             continue
         marks = [r.cells[col].status for r in table.rows if col < len(r.cells) and not r.placeholder]
         if not marks or not all(marks):
@@ -76,10 +81,10 @@ def stories(doc: Document) -> list[Story]:
         key = f.key.casefold()
         if key in STAR and f.heading is not None:
             by_heading.setdefault(f.heading, {})[key] = f.value.strip()
-    return [
+    return [  # (a lone `**Result**:` in a day's log is no story: at least two of its four fields are)
         Story(doc.path, doc.headings[h].line, doc.headings[h].text,
               tuple(k.capitalize() for k in STAR if values.get(k)))
-        for h, values in sorted(by_heading.items())
+        for h, values in sorted(by_heading.items()) if len(values) >= 2
     ]
 
 

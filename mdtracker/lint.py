@@ -25,7 +25,7 @@ def fix_mojibake(vault: Vault) -> tuple[list[Fixed], list[NoteError]]:
             continue
         try:
             note = read_note(vault.root / doc.path, doc.path, vault.config.note_limit)
-            repairs = mojibake.find(note.text)
+            repairs = [r for r in mojibake.find(note.text) if r.offset in set(doc.repairs)]  # (none in code)
             if repairs and write_note(note, note.encode(mojibake.apply(note.text, repairs)), doc.path, vault.root):
                 fixed.append(Fixed(doc.path, len(repairs)))
         except NoteError as err:

@@ -109,6 +109,24 @@ class TopicScore:
     topic: str
     value: float  # 0..1
     heading: int | None
+    label: int | None = None  # index in Document.labels of the bold-led line whose list holds it
+    parent: int | None = None  # the first line of the list item its item is nested in
+    many: bool = False  # one of several topics its line names (read only in a check's breakdown)
+    table: bool = False  # a row of a table with a Score column
+    rule: str = ""  # the rule that read it (`report --explain`)
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A list item that lists knowledge gaps: under a heading or label that names gaps, or led by one
+    (`Critical gaps: A (30%), B`); `text` is what it lists."""
+
+    line: int
+    text: str
+    heading: int | None
+    label: int | None
+    remaining: bool = False  # a re-assessment's list of the gaps that remain: it replaces the lists before it
+    led: bool = False  # led by a gaps label (`Critical gaps: A, B`): a topic between each two commas
 
 
 @dataclass(frozen=True)
@@ -127,6 +145,9 @@ class Score:
     value: float  # 0..1
     text: str
     heading: int | None
+    label: int | None = None  # index in Document.labels of the bold-led line whose list holds it
+    parent: int | None = None  # the first line of the list item its item is nested in
+    rule: str = ""  # the rule that read it (`report --explain`)
 
 
 @dataclass(frozen=True)
@@ -145,6 +166,9 @@ class Document:
     regions: tuple[Region, ...] = ()
     cookies: tuple[Cookie, ...] = ()
     marker_error: bool = False  # markers are malformed: the note must not be rewritten
+    breaks: tuple[int, ...] = ()  # the lines of thematic breaks (`---`): a day's entry ends at one
+    listed: tuple[Listed, ...] = ()  # list items that list knowledge gaps
+    repairs: tuple[int, ...] = ()  # where mojibake stands outside code (offsets in the text): what is repaired
 
     @property
     def managed(self) -> bool:

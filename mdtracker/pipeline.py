@@ -70,7 +70,8 @@ def load(root: Path, config: Config, *, use_cache: bool = True, jobs: int | None
     index: dict[str, Any]
     if previous is not None:
         index = {"stats": previous.stats, "written_ns": previous.loaded_ns, "fresh": previous.fresh,
-                 "wide": previous.wide_scopes(), "named": previous.region_names()}
+                 "wide": previous.wide_scopes(), "named": previous.region_names(),
+                 "garbled": {rel: frozenset({"mojibake"}) for rel in previous.mojibake()}}
     else:
         index = cache.read_index(root, config) if use_cache else {}
     known: dict[str, tuple[int, int, str]] = index.get("stats", {})
@@ -136,7 +137,8 @@ def load(root: Path, config: Config, *, use_cache: bool = True, jobs: int | None
         cached = lambda: ()
     lost = functools.partial(workers.parse, stage=read_and_summarize, setting=replace(setting, today=None), jobs=jobs)
     return Vault(root, config, stats, setting, parsed, changed, fresh=index.get("fresh"), cached=cached,
-                 loaded_ns=loaded_ns, wide=index.get("wide", {}), named=index.get("named", {}), jobs=jobs,
+                 loaded_ns=loaded_ns, wide=index.get("wide", {}), named=index.get("named", {}),
+                 garbled=index.get("garbled", {}), jobs=jobs,
                  store=shelf is not None, held=held, parse=lost, buffers=in_editor)
 
 

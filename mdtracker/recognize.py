@@ -232,37 +232,157 @@ def bold_label(text: str) -> str | None:
     return m.group(1).strip() if m else None
 
 
-_SCORE = re.compile(
-    r"\bscore\b[^\d\n]{0,24}?(\d+(?:\.\d+)?)\s*(%|/\s*(\d+(?:\.\d+)?))", re.IGNORECASE
-)
+_VALUE = r"(\d{1,4}(?:\.\d+)?)\s*(%|/\s*(\d+(?:\.\d+)?))"
+_SCORE = re.compile(r"\bscore\b(?!s)([^\d\n]{0,24}?)" + _VALUE, re.IGNORECASE)
+_CHECK_AFTER = re.compile(r"knowledge\s+check(?:\s+results?)?\**\s*(?:\(\s*\d+(?:\s*-\s*\d+)?\s*min\s*\))?"
+                          r"[\s*:\-–(]*" + _VALUE, re.IGNORECASE)
+_CHECK_BEFORE = re.compile(_VALUE + r"\**\s+knowledge\s+check\b", re.IGNORECASE)
+_NOT_A_RESULT = re.compile(r"\b(?:at\s+least|minimum|min\.|target|goal|threshold|need(?:ed|s)?)\b|[≥≤<>]",
+                           re.IGNORECASE)
+_AVERAGE = re.compile(r"\b(?:score|check)\s+average\b", re.IGNORECASE)
+_PART = re.compile(r"\s*\**\s*(?:on|of|for|across)\b", re.IGNORECASE)  # `98.6% on new content`: a part of a check
+_TRANSITION = re.compile(r"\**\s*(?:→|->)\s*\**\s*" + _VALUE)
+_RESULT_OF = re.compile(r"(\d+(?:\.\d+)?)\s*/\s*(\d+(?:\.\d+)?)\s*=\s*\**\s*(\d{1,3}(?:\.\d+)?)\s?%")
+
+
+def value_at(m: re.Match[str], text: str, first: int = 1) -> float | None:
+    """The value a match of `_VALUE` (from group `first`) reads as 0..1: a percentage, or a fraction; a
+    transition after it (`0% → **86%**`) gives the value after the arrow."""
+    after = _TRANSITION.match(text, m.end())
+    if after is not None:
+        return value_at(after, text)
+    number, kind, total = m.group(first), m.group(first + 1), m.group(first + 2)
+    if kind == "%":
+        value = float(number) / 100
+    else:
+        value = float(number) / float(total) if float(total) else -1.0
+    return value if 0 <= value <= 1 else None
 
 
 def score(line: str) -> float | None:
-    """A score written on the line (`Score: **86.5% (B+/A-)**`, `score 78/100`) as 0..1, else None."""
+    """The result of a whole check written on the line, as 0..1 (see `score_rule`)."""
+    found = score_rule(line)
+    return found[0] if found is not None else None
+
+
+def score_rule(line: str) -> tuple[float, str] | None:
+    """The result of a whole check written on the line, as 0..1, and the rule that read it
+    (docs/recognizers.md, "scores"): the word
+    score then a value (`Score: **86.5% (B+/A-)**`, `Mock interview score: 78/100`), or a knowledge check
+    with its value (`Knowledge check (30 min): 95.1%`, `96% knowledge check`); not a requirement (`a score
+    of at least 90/100`), an average of checks, a part of one (`98.6% on new content`), a formula."""
+    if _AVERAGE.search(line):
+        return None
     m = _SCORE.search(line)
-    if m is None:
+    if m is not None and not _NOT_A_RESULT.search(m.group(1)):
+        value = value_at(m, line, 2)
+        return (value, "the word score, then a value") if value is not None else None
+    for pattern in (_CHECK_AFTER, _CHECK_BEFORE):
+        found = pattern.search(line)
+        if found is not None and not _PART.match(line, found.end()):
+            value = value_at(found, line)
+            return (value, "a knowledge check with its value") if value is not None else None
+    return None
+
+
+def result_of(line: str) -> float | None:
+    """A knowledge check's result written `10.5/13 = **80.8%**`, as 0..1."""
+    m = _RESULT_OF.search(line)
+    return float(m.group(3)) / 100 if m is not None and float(m.group(3)) <= 100 else None
+
+
+# A topic's value: a percentage (`80%`, `95%+`) or a fraction (`9.5/10`), maybe a transition (`50%→100%`).
+_TOPIC_VALUE = r"(\d{1,4}(?:\.\d+)?)(\s*-\s*\d{1,4}(?:\.\d+)?)?\s?(%\+?|/\s*(\d+(?:\.\d+)?))"
+_TOPIC_TRANSITION = re.compile(r"\**\s*(?:→|->)\s*\**\s*" + _TOPIC_VALUE)
+_LEAD = re.compile(r"^[\W_]*")  # marks and emoji before the text (`✅ `, `⭐ `, `📊 `)
+_COLON = re.compile(r"^(?:(?P<q>[^:()]{1,30}):\s+)?(?P<topic>[^:]{2,70}?)\s*:\s*" + _TOPIC_VALUE)
+_PAREN = re.compile(r"^(?:(?P<q>[^:()]{1,30}):\s+)?(?P<topic>[^:()]{2,70}?)\s*\(\s*" + _TOPIC_VALUE)
+_BOLD_WEIGHT = re.compile(r"\*\*[^*]*\(\s*\d{1,3}(?:\.\d+)?\s*%\s*\)\s*\*\*")  # `**Deep Learning (25%)**`
+_IN_PARENS = re.compile(r"(?P<topic>[^,:()]{2,60}?)\s*\(\s*" + _TOPIC_VALUE + r"\s*\)")
+_GROUP = re.compile(r"^(?P<q>[^:()]{2,30}?)\s*\(\s*" + _TOPIC_VALUE + r"\s*\)\s*:\s*(?:\d+\s+topics?\s*[-–—:]\s*)?(?P<rest>.+)$")
+# What a value may be followed by, when it is a topic's result: nothing, a mark, a grade, a parenthesis,
+# ` - a comment`, a transition; a word instead makes it a share (`55% strong`, `83% interview ready`).
+_TAIL = re.compile(r"\s*(?:$|[^\w\s]|[A-F][+-]?(?:/[A-F][+-]?)?(?:\W|$)|-\s|–|—|"
+                   r"(?:in|after|from|by|with|since|within|at)\b)")
+# Topics that are not topics: parts of a check, totals, readiness, rates and estimates (docs/recognizers.md).
+_NOT_A_TOPIC = re.compile(
+    r"\b(?:overall|total|readiness|ready|progress|average|accuracy|rate|estimated?|baseline|target|results?|review|"
+    r"retention|content|self[- ]assess\w*|distribution|completed|score|scores|check|new|achieved|know|"
+    r"topics|items|problems|questions)\b"
+    r"|^(?:q\d|day\s*\d|week\s*\d|area\s*\d|phase\s*\d)", re.IGNORECASE)
+_TRAILING_VERB = re.compile(r"\s+(?:mastered|understanding|validated|resolved|closed|improved)$", re.IGNORECASE)
+
+
+def clean_topic(topic: str) -> str:
+    """A topic's name without the marks before it and the verb after it (`✅ ZeRO understanding` → `ZeRO`)."""
+    return _TRAILING_VERB.sub("", _LEAD.sub("", topic).strip(" -–—*_")).strip()
+
+
+def _topic_value(text: str, m: re.Match[str], first: int) -> float | None:
+    """The value of a topic's match, or None when it is a share, or its transition leads to no number."""
+    end = m.end()
+    after = _TOPIC_TRANSITION.match(text, end)
+    if after is not None:
+        return _topic_value(text, after, 1)
+    rest = text[end:]
+    if re.match(r"\s*\)?\s*\W*\s*(?:→|->)\s*(?!\**\s*\d)", rest):
+        return None  # `(6.5/10) ❌ → GAP CLOSED`: no value after the arrow
+    if not _TAIL.match(rest):
         return None
-    value = float(m.group(1))
-    if m.group(2) == "%":
-        return value / 100
-    total = float(m.group(3))
-    return value / total if total else None
+    number, span, kind, total = m.group(first), m.group(first + 1), m.group(first + 2), m.group(first + 3)
+    if span:
+        return None  # a range (`0-30%`) is no result
+    value = float(number) / 100 if kind.startswith("%") else (float(number) / float(total) if float(total) else -1)
+    return value if 0 <= value <= 1 else None
 
 
-_TOPIC_COLON = re.compile(r"^(?P<topic>[^:]{2,60}?)\s*:\s*(?P<pct>\d{1,3}(?:\.\d+)?)\s?%")
-_TOPIC_PAREN = re.compile(r"^(?P<topic>[^()]{2,60}?)\s*\(\s*(?P<pct>\d{1,3}(?:\.\d+)?)\s?%\s*\)")
+def topic_scores(line: str) -> tuple[list[tuple[str, float]], bool]:
+    """The topics a list line gives a result for (docs/recognizers.md, "topic_scores"), and whether it names
+    several (an enumeration, read only in a check's breakdown): `Optimizers: 80% 🟡`, `Weak item: FSDP stream
+    sync (50%) - 3rd review`, `LLM Systems: 30% → **89.4%**`; `Strengths: Requirements (9/10), architecture
+    (8/10)`; `Perfect scores (100%): 7 topics - A, B, C`. Not a whole check's score, a weight, a share."""
+    if _BOLD_WEIGHT.search(line):
+        return [], False  # a weight, not a result
+    text = _LEAD.sub("", strip_emphasis(line)).strip()
+    if score(text) is not None or not any(c.isdigit() for c in text):
+        return [], False
+    group = _GROUP.match(text)
+    if group is not None and _topic_value(text, group, 2) is not None and "," in group.group("rest"):
+        value = _topic_value(text, group, 2)
+        names = [clean_topic(n) for n in split_names(group.group("rest"))]
+        return [(n, value) for n in names if n and not any(c.isdigit() for c in n[:1])] if value is not None else [], True
+    many = [(m, _topic_value(text, m, 2)) for m in _IN_PARENS.finditer(text)]
+    if len(many) > 1:
+        return [(clean_topic(_after_colon(m.group("topic"))), v) for m, v in many if v is not None], True
+    one = _COLON.match(text) or _PAREN.match(text)
+    if one is None:
+        return [], False
+    value = _topic_value(text, one, 3)
+    topic = clean_topic(one.group("topic"))
+    if value is None or not topic or _NOT_A_TOPIC.search(topic) or (one.group("q") and _NOT_A_TOPIC.search(one.group("q"))):
+        return [], False
+    return [(topic, value)], False
 
 
-def topic_score(line: str) -> tuple[str, float] | None:
-    """A per-topic score on a list line: `Optimizers: 80% 🟡`, `Adam optimizer (50%)` → (topic, 0.8)."""
-    text = strip_emphasis(line)
-    if score(text) is not None:
-        return None
-    m = _TOPIC_COLON.match(text) or _TOPIC_PAREN.match(text)
-    if m is None:
-        return None
-    value = float(m.group("pct")) / 100
-    return (m.group("topic").strip(" -–—"), value) if value <= 1 else None
+def _after_colon(text: str) -> str:
+    return text.rsplit(":", 1)[-1]
+
+
+def split_names(names: str) -> list[str]:
+    """Comma-separated names, commas inside parentheses kept (`PyTorch (no_grad, BCELoss), FSDP`)."""
+    out: list[str] = []
+    current: list[str] = []
+    depth = 0
+    for char in names:
+        depth += char == "("
+        depth -= char == ")"
+        if char == "," and depth == 0:
+            out.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    out.append("".join(current))
+    return [n.strip() for n in out if n.strip()]
 
 
 # --- text -----------------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ from rich.text import Text
 from mdtracker import timeline, view
 from mdtracker.analyze import Analysis
 from mdtracker.counts import Counts, percent
+from mdtracker.errors import NoteError
+from mdtracker.files import read_note, split_lines
 from mdtracker.recognize import title_only
 
 SCHEMA_VERSION = 1
@@ -85,7 +87,7 @@ def as_json(a: Analysis, root: Path | None = None, headings: bool = True, cache:
         "tracks": each(a.tracks, view.track),
         "milestones": each(a.milestones, view.milestone),
         "scores": each(a.scores, view.score),
-        "gaps": each(a.gaps, view.topic),
+        "gaps": each(a.gaps, view.gap),
         "topics": {"gap_threshold": _num(a.config.gap_threshold), "results": each(a.topic_scores, view.topic)},
         "interviews": {
             "scenarios": each(a.scenarios, view.scenarios),
@@ -107,7 +109,8 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
     c = a.counts
     console.print(Text.assemble(
         ("mdtracker", "bold"), f" · {vault_name} · today {a.today.isoformat()} · ",
-        f"{len(a.files)} notes, {c.total} tasks ({c.done} done, {c.in_progress} in progress, {c.todo} to do)",
+        f"{len(a.files)} notes, {c.total} tasks ({c.done} done, {c.in_progress} in progress, {c.todo} to do"
+        + (f", {c.cancelled} cancelled" if c.cancelled else "") + (f", {c.non_task} not tasks" if c.non_task else "") + ")",
     ))
     if a.overdue:
         table = Table(title=f"Overdue ({len(a.overdue)})", title_justify="left", title_style="bold red",
@@ -143,10 +146,6 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
         for t in sorted(a.tracks, key=lambda t: (t.group, t.name)):
             table.add_row(t.group, t.name, str(t.today), t.today_topic, percent(t.progress))
         console.print(table)
-    inferred = [m for m in a.milestones if m.year_from is not None]
-    for m in inferred:
-        console.print(f"[dim]{m.path}:{m.line}: milestone target {m.written!r} read as {m.target.isoformat()} "
-                      f"(year taken from the date on line {m.year_from})[/dim]")
     if a.readiness.domains:
         table = Table(show_edge=False, box=None, padding=(0, 1))
         table.add_column("domain")
@@ -204,3 +203,63 @@ def _print_forecast(f: dict[str, Any], console: Console) -> None:
         lines.append(Text(f"  target {t['date']} ({_TARGET_SOURCES[t['source']]}, {t['where']}), "
                           f"in {t['days_left']} days: {needs}"))
     console.print(Group(*lines))
+
+
+# --- report --explain -----------------------------------------------------------------------------------
+
+EXPLAINED = ("scores", "topics", "gaps", "history", "milestones", "scenarios", "stories", "applications",
+             "followups", "domains")
+
+
+def explain(a: Analysis, kind: str, root: Path) -> Iterator[str]:
+    """Each item of one recognizer, with the line it came from and the rule that took it: why a summary lists
+    what it lists (`report --explain gaps`)."""
+    threshold = percent(a.config.gap_threshold)
+    items: list[tuple[str, int, str, str]] = []  # (path, line, what, rule)
+    if kind == "scores":
+        items = [(p.path, p.line, f"score {percent(p.value, 1)}" + (f" on {p.date}" if p.date else ""), p.rule)
+                 for p in a.scores]
+    elif kind == "topics":
+        items = [(t.path, t.line, f"{t.topic}: {percent(t.value, 1)}" + (f" on {t.date}" if t.date else ""), t.rule)
+                 for t in a.topic_scores]
+    elif kind == "gaps":
+        items = [(g.path, g.line, f"gap {g.topic}" + (f" ({percent(g.value)})" if g.value is not None else ""),
+                  f"its latest result is below the threshold ({threshold})" if g.why == "low-latest" else
+                  "listed as a gap, and no later result lifts it to the threshold") for g in a.gaps]
+    elif kind == "history":
+        items = [(c.path, c.line, f"done on {c.date}", c.rule) for c in sorted(a.history, key=lambda c: (c.path, c.line))]
+    elif kind == "milestones":
+        items = [(m.path, m.line, f"milestone {m.text!r}, target {m.target}",
+                  "a label with (Target: DATE) followed by a list" + (
+                      f"; the year from the date on line {m.year_from}" if m.year_from else "")) for m in a.milestones]
+    elif kind == "scenarios":
+        items = [(x.path, x.line, f"{x.title}: {x.done} of {x.total} practised",
+                  "a table with a Status column of marks, under a heading or first column that names scenarios")
+                 for x in a.scenarios]
+    elif kind == "stories":
+        for x in a.stories:
+            missing = ", ".join(s for s in ("Situation", "Task", "Action", "Result") if s not in x.filled)
+            items.append((x.path, x.line, f"story {x.title!r}: " + ("complete" if x.complete else f"missing {missing}"),
+                          "a heading whose section holds at least two of **Situation**: **Task**: **Action**: "
+                          "**Result**:"))
+    elif kind == "applications":
+        items = [(x.path, x.line, f"{x.company}: {x.status}", "a row of a table with Company and Status columns")
+                 for x in a.applications]
+    elif kind == "followups":
+        items = [(o.path, o.line, f"follow up: {o.text} ({o.days_overdue} days late)",
+                  "an application whose Date has passed and whose status is not final")
+                 for o in a.overdue if o.kind == "followup"]
+    elif kind == "domains":
+        items = [(d.source.rsplit(":", 1)[0], int(d.source.rsplit(":", 1)[1]) if ":" in d.source else 0,
+                  f"domain {d.name} ({d.weight:g}%), {d.covered:g} of {d.total:g}",
+                  "a row of a domain table (`Name (20%)` in the first column, a Total column)" if ":" in d.source
+                  else "[[domains]] in the config") for d in a.readiness.domains]
+    lines: dict[str, list[str]] = {}
+    for path, line, what, rule in items:
+        if path not in lines:
+            try:
+                lines[path] = split_lines(read_note(root / path, path).text)
+            except NoteError:
+                lines[path] = []
+        written = lines[path][line - 1].strip() if 0 < line <= len(lines[path]) else ""
+        yield f"{path}:{line}: {what}\n    rule: {rule}" + (f"\n    line: {written}" if written else "")

@@ -9,9 +9,10 @@ that has one (`**Day 3 Results Summary** (2025-10-30)`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
-from mdtracker import dates
+from mdtracker import days, recognize
 from mdtracker.model import Document
 
 
@@ -23,6 +24,19 @@ class ScorePoint:
     text: str
     date: dt.date | None
     section: str | None
+    rule: str = ""  # the rule that read it, and where its date came from (`report --explain`)
+
+
+@dataclass(frozen=True)
+class Gap:
+    """A knowledge gap: a topic listed as one (`why` "listed"), or whose latest result is low ("low-latest")."""
+
+    path: str
+    line: int
+    topic: str
+    value: float | None
+    date: dt.date | None
+    why: str
 
 
 @dataclass(frozen=True)
@@ -32,61 +46,104 @@ class TopicResult:
     topic: str
     value: float
     date: dt.date | None
+    rule: str = ""  # the rule that read it, and where its date came from (`report --explain`)
 
 
-def _entry_dates(doc: Document) -> list[tuple[int, dt.date | None]]:
-    """(line, date) for every heading and label, in order. A `Day N` entry without a date borrows it from
-    the next entry of the same day, else counts from the plan's `start` (front matter: Day 1 is the start,
-    `Week W Day D` is start + 7(W−1) + D−1); other headings end the day entry above them (date None)."""
-    start = dates.as_date(doc.front_matter.get("start"))
-    entries: list[tuple[int, tuple[int | None, int] | None, dt.date | None]] = []
-    for line, text, is_heading in sorted([(h.line, h.text, True) for h in doc.headings]
-                                         + [(x.line, x.text, False) for x in doc.labels]):
-        day = dates.plan_day(text, at_start=True)
-        if day is None and not is_heading:
-            continue
-        found = dates.iso_dates(text)
-        entries.append((line, day, found[-1] if found else None))
-    dated = []
-    for i, (line, day, date) in enumerate(entries):
-        if date is None and day is not None:
-            for later in entries[i + 1:]:
-                if later[1] != day:
-                    break
-                if later[2] is not None:
-                    date = later[2]
-                    break
-            if date is None and start is not None:
-                date = dates.from_plan_start(start, *day)
-        dated.append((line, date))
-    return dated
-
-
-def _date_at(entries: list[tuple[int, dt.date | None]], line: int, text: str) -> dt.date | None:
-    own = dates.iso_dates(text)
-    if own:
-        return own[0]
-    above = [date for entry_line, date in entries if entry_line <= line]
-    return above[-1] if above else None
-
-
-def series(doc: Document) -> tuple[list[ScorePoint], list[TopicResult]]:
+def series(doc: Document, calendar: days.Calendar) -> tuple[list[ScorePoint], list[TopicResult]]:
     if not doc.scores and not doc.topic_scores:
         return [], []
-    entries = _entry_dates(doc)
-    points = [
-        ScorePoint(doc.path, s.line, s.value, s.text, _date_at(entries, s.line, s.text),
-                   doc.headings[s.heading].text if s.heading is not None else None)
-        for s in doc.scores
-    ]
-    topics = [TopicResult(doc.path, t.line, t.topic, t.value, _date_at(entries, t.line, t.topic))
-              for t in doc.topic_scores]
+    points: list[ScorePoint] = []
+    seen: set[tuple[object, float]] = set()
+    for s in doc.scores:
+        day, dated = calendar.dated(s.line, s.text, s.label)
+        entry = calendar.entry_of(s.line)
+        where = day or (("entry", entry.line) if entry is not None else ("heading", s.heading))
+        if (where, round(s.value, 4)) in seen:
+            continue  # the same result said again in the day's summary: one check, not two
+        seen.add((where, round(s.value, 4)))
+        points.append(ScorePoint(doc.path, s.line, s.value, s.text, day,
+                                 doc.headings[s.heading].text if s.heading is not None else None,
+                                 f"{s.rule}; {dated}"))
+    # a line that names several topics is read only in a check's breakdown: nested in a score's item, or in
+    # the list of a label whose list holds a score
+    score_lines = {s.line for s in doc.scores}
+    score_labels = {s.label for s in doc.scores if s.label is not None}
+    topics = []
+    for t in doc.topic_scores:
+        if not t.many or t.parent in score_lines or (t.label is not None and t.label in score_labels):
+            day, dated = calendar.dated(t.line, t.topic, t.label)
+            topics.append(TopicResult(doc.path, t.line, t.topic, t.value, day, f"{t.rule}; {dated}"))
     return points, topics
 
 
-def gaps(results: list[TopicResult], threshold: float) -> list[TopicResult]:
-    """Topics whose latest result (by date, then place) is below the threshold, weakest first."""
-    latest: dict[str, TopicResult] = {}
-    for r in sorted(results, key=lambda r: (r.date or dt.date.min, r.path, r.line)):
-        latest[r.topic.casefold()] = r
-    return sorted((r for r in latest.values() if r.value < threshold), key=lambda r: (r.value, r.topic))
+_NOTHING = re.compile(r"^(?:none\b|n/?a\b|tbd\b|nothing\b|-+$|—$|\[)", re.IGNORECASE)
+_DISMISSED = re.compile(r"^[\W_]*(?:can\s+skip|skip|refreshed|resolved|closed|fixed|done)\b", re.IGNORECASE)
+_DONE_ITEM = re.compile(r"✅|~~|\bGAP CLOSED\b", re.IGNORECASE)
+_GAP_VALUE = re.compile(r"\(\s*(\d{1,3}(?:\.\d+)?)\s?%\s*\)")
+
+
+def listed_gaps(doc: Document, calendar: days.Calendar) -> list[Gap]:
+    """The gaps a note lists (docs/recognizers.md, "gaps"): each topic of an item under a heading or label
+    that names gaps, or led by a gaps label, split at commas outside parentheses; not placeholders (`None
+    identified yet`), dismissals (`Can skip:`), items marked done. A list of the gaps that *remain* replaces
+    the lists the note wrote before it."""
+    found = []
+    for item in doc.listed:
+        text = recognize.strip_emphasis(item.text)
+        if _NOTHING.match(text) or _DISMISSED.match(text) or _DONE_ITEM.search(item.text):
+            continue
+        day = calendar.date_of(item.line, item.text, item.label)
+        names = recognize.split_names(text) if item.led else [text]  # (an item of a gaps list is one gap)
+        for name in names:
+            value = _GAP_VALUE.search(name)
+            topic = recognize.clean_topic(_GAP_VALUE.sub("", name).split(" - ")[0])
+            if topic and not _NOTHING.match(topic):
+                found.append((item, Gap(doc.path, item.line, topic, float(value.group(1)) / 100 if value else None,
+                                        day, "listed")))
+    remaining = [(item, gap) for item, gap in found if item.remaining]
+    if remaining:
+        since = min((g.date for _, g in remaining if g.date), default=None)
+        first = min(item.line for item, _ in remaining)
+        found = [(item, gap) for item, gap in found if item.remaining or (
+            gap.date is not None and since is not None and gap.date > since and item.line > first)]
+    return [gap for _, gap in found]
+
+
+def same_topic(a: str, b: str) -> bool:
+    """Two names of one topic, as notes write them: the words of one among the other's (`ZeRO` and `ZeRO
+    understanding`, `LLM Systems` and `LLM systems optimization`), or the same acronym first (`FSDP stream
+    sync` and `FSDP internals`)."""
+    wa, wb = _words(a), _words(b)
+    if not wa or not wb:
+        return False
+    if wa <= wb or wb <= wa:
+        return True
+    first_a, first_b = a.split()[0], b.split()[0]
+    return first_a == first_b and len(first_a) >= 3 and first_a.isupper() and first_a.isalpha()
+
+
+def _words(topic: str) -> frozenset[str]:
+    text = re.sub(r"\(\s*Q[\d\s,-]+(?:subset)?\s*\)", "", topic, flags=re.IGNORECASE)
+    return frozenset(w for w in re.findall(r"[\w/+-]+", text.casefold()) if w not in ("the", "a", "of", "and"))
+
+
+def gaps(results: list[TopicResult], listed: list[Gap], threshold: float) -> list[Gap]:
+    """Knowledge gaps, each topic once, weakest first: topics whose latest result (by date, then place;
+    undated ones count as oldest) is below the threshold, and listed gaps no later result lifts to it."""
+    ordered = sorted(results, key=lambda r: (r.date or dt.date.min, r.path, r.line))
+    latest: list[TopicResult] = []  # one per topic, the latest
+    for r in ordered:
+        at = next((n for n, known in enumerate(latest) if same_topic(known.topic, r.topic)), None)
+        if at is None:
+            latest.append(r)
+        else:
+            latest[at] = r
+    found = [Gap(r.path, r.line, r.topic, r.value, r.date, "low-latest") for r in latest if r.value < threshold]
+    for gap in listed:
+        scored = next((r for r in latest if same_topic(r.topic, gap.topic)), None)
+        if scored is not None and (scored.date or dt.date.min) >= (gap.date or dt.date.min):
+            continue  # a result since tells where the topic stands (a low one is a gap above)
+        if any(same_topic(g.topic, gap.topic) for g in found):
+            continue
+        found.append(gap)
+    return sorted(found, key=lambda g: (g.value if g.value is not None else -1.0, g.topic))

@@ -8,11 +8,13 @@ imports the parser, the analysis and the templates.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Mapping
 
+from mdtracker import mojibake
 from mdtracker.analyze import Analysis, summarize
 from mdtracker.config import Config
 from mdtracker.errors import NoteError
@@ -28,11 +30,16 @@ def _rewritable(doc: Document) -> bool:
     return doc.managed or doc.marker_error or any(p.code == "mojibake" for p in doc.problems)
 
 
-def note_from(doc: Document, size: int, mtime_ns: int, setting: Setting, text: NoteText | None = None) -> Note:
+def note_from(doc: Document, size: int, mtime_ns: int, setting: Setting, text: NoteText | None = None,
+              source: str | None = None) -> Note:
+    """What is known of a note from its Document (parsed from `source`, or `text`): its summary, what its
+    regions need; and for sync and check, when it needs only itself and the day, its outcome."""
     keep = _rewritable(doc)
     scopes = frozenset({scope_of(r, setting.own) for r in doc.regions} | ({"file"} if doc.cookies else set()))
-    note = Note(doc.path, size, mtime_ns, doc.digest, summarize(doc, setting.config), scopes,
-                frozenset(r.name for r in doc.regions), keep, doc if keep and setting.documents else None)
+    read = as_repaired(doc, source if source is not None else text.text if text is not None else None)
+    note = Note(doc.path, size, mtime_ns, doc.digest, summarize(read, setting.config), scopes,
+                frozenset(r.name for r in doc.regions), keep, doc if keep and setting.documents else None,
+                mojibake=read is not doc)
     if setting.today is not None and text is not None and keep and scopes <= ALONE and not doc.marker_error:
         assert note.summary is not None
         outcome = preplan(text, doc, note.summary, setting.config, setting.root, setting.today, setting.own)
@@ -41,6 +48,18 @@ def note_from(doc: Document, size: int, mtime_ns: int, setting: Setting, text: N
         if outcome is not None:
             return replace(note, document=None, outcome=outcome if setting.texts else outcome.lean())
     return note
+
+
+def as_repaired(doc: Document, source: str | None) -> Document:
+    """The Document the analysis reads: for a note with certain mojibake (`ðŸ”´` for 🔴), parsed from the
+    repaired text, which has the same lines (the note itself stays as it is until `lint --fix`: its regions
+    are spliced into the text as written). Its problems are the note's own, the mojibake ones included."""
+    if source is None or not any(p.code == "mojibake" for p in doc.problems):
+        return doc
+    repairs = [r for r in mojibake.find(source) if r.offset in set(doc.repairs)]
+    if not repairs:
+        return doc
+    return dataclasses.replace(parse(mojibake.apply(source, repairs), doc.path, doc.digest), problems=doc.problems)
 
 
 def _rewritten(note: Note, doc: Document, outcome: Outcome, setting: Setting) -> Note:
@@ -65,7 +84,8 @@ def _rewritten(note: Note, doc: Document, outcome: Outcome, setting: Setting) ->
 
 def as_written(rel: str, text: str, raw: bytes, stat: os.stat_result, setting: Setting) -> Note:
     """A note this run rewrote, parsed from the text written, with the stat of what was written."""
-    return note_from(parse(text, rel, digest(raw)), stat.st_size, stat.st_mtime_ns, replace(setting, today=None))
+    return note_from(parse(text, rel, digest(raw)), stat.st_size, stat.st_mtime_ns, replace(setting, today=None),
+                     source=text)
 
 
 def read_and_summarize(path: str | Path, rel: str, size: int, mtime_ns: int, setting: Setting) -> Note:

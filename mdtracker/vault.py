@@ -74,6 +74,7 @@ class Note:
     error: NoteError | None = None
     outcome: Outcome | None = None  # sync's outcome, worked out where the note was parsed (see Setting)
     stored: bool = False  # the worker that parsed it wrote it to the cache: its summary is read from there
+    mojibake: bool = False  # its summary was read from the note's text repaired (`lint --fix` repairs the note)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ class Vault:
     loaded_ns: int = 0  # when the notes' stats were taken
     wide: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions on the day or vault
     named: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions: their names
+    garbled: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with mojibake (read repaired)
     jobs: int | None = None
     store: bool = False  # notes parsed again go to the cache's shards where they are parsed (cache on, not watch)
     held: dict[str, Note] | None = None  # watch: the notes of its last step, in memory
@@ -242,6 +244,12 @@ class Vault:
     def region_names(self) -> dict[str, frozenset[str]]:
         """The notes with regions, and their names (kept in the cache's index)."""
         return self._indexed(self.named, lambda note: note.names)
+
+    def mojibake(self) -> list[str]:
+        """The notes whose summaries were read from their text repaired: they have mojibake that
+        `lint --fix` would repair (kept in the cache's index)."""
+        return sorted(self._indexed(self.garbled, lambda note: frozenset({"mojibake"}) if note.mojibake
+                                    else frozenset()))
 
     def _indexed(self, index: dict[str, frozenset[str]], of: Callable[[Note], frozenset[str]]
                  ) -> dict[str, frozenset[str]]:

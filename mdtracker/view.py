@@ -22,7 +22,7 @@ from mdtracker.plans import Milestone
 from mdtracker.regions import Region
 from mdtracker.reviews import Review
 from mdtracker.sandbox import Bounds
-from mdtracker.scores import ScorePoint, TopicResult
+from mdtracker.scores import Gap, ScorePoint, TopicResult
 from mdtracker.tracks import Track
 
 
@@ -119,6 +119,11 @@ def score(p: ScorePoint, f: Form) -> dict[str, Any]:
 
 def topic(t: TopicResult, f: Form) -> dict[str, Any]:
     return {"path": t.path, "line": t.line, "topic": t.topic, "value": f.num(t.value), "date": f.day(t.date)}
+
+
+def gap(g: Gap, f: Form) -> dict[str, Any]:
+    return {"path": g.path, "line": g.line, "topic": g.topic, "value": f.num(g.value), "date": f.day(g.date),
+            "why": g.why}
 
 
 def scenarios(x: Scenarios, f: Form) -> dict[str, Any]:
@@ -222,7 +227,7 @@ def vault(a: Analysis) -> Lazy:
         "milestones": lambda: entries(a.milestones, milestone, f),
         "scores": lambda: entries(a.scores, score, f),
         "topic_scores": lambda: entries(a.topic_scores, topic, f),
-        "gaps": lambda: entries(a.gaps, topic, f),
+        "gaps": lambda: entries(a.gaps, gap, f),
         "interviews": lambda: interviews,
         "scenarios": lambda: interviews["scenarios"],
         "stories": lambda: interviews["stories"],

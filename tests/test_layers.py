@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mdtracker"
 LAYERS = [
     {"__init__", "codec", "errors", "files", "dates", "recognize", "mojibake", "counts", "config", "discovery"},
     {"regions", "model", "parse"},
-    {"reviews", "tracks", "plans", "scores", "interviews", "analyze"},
+    {"days", "reviews", "tracks", "plans", "scores", "interviews", "analyze"},
     {"sandbox", "view", "render"},
     {"vault"},
     {"transform", "cache"},

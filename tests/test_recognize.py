@@ -60,8 +60,11 @@ def test_weighted_name(text, expected):
 
 
 @pytest.mark.parametrize("line,expected", [
-    ("Score: **86.5% (B+/A-)**", 0.865), ("quiz score 78/100", 0.78), ("📊 **Knowledge Check: 98.5% (A+)**", None),
-    ("Scored 3 goals", None),
+    ("Score: **86.5% (B+/A-)**", 0.865), ("quiz score 78/100", 0.78), ("📊 **Knowledge Check: 98.5% (A+)**", 0.985),
+    ("Knowledge check (30 min): 95.1% (A)", 0.951), ("96% knowledge check (98.9% on new content)", 0.96),
+    ("Scored 3 goals", None), ("Perfect scores (100%): 7 topics", None), ("Knowledge check average: 92%", None),
+    ("Knowledge check: 98.6% on new content", None), ("have a score of at least 90/100", None),
+    ("Formula: Score = Σ 1/(k + rank_r(d))", None), ("System Design score: 0% → **86%**", 0.86),
 ])
 def test_score(line, expected):
     assert r.score(line) == expected
@@ -79,3 +82,25 @@ def test_placeholder(text, expected):
 ])
 def test_section_key(heading, key):
     assert r.section_key(heading) == key
+
+
+@pytest.mark.parametrize("line,expected", [
+    ("- Optimizers: 80% 🟡 (minor detail on adaptive LR)", ([("Optimizers", 0.8)], False)),
+    ("- Weak item: FSDP stream sync (50%) - 3rd review", ([("FSDP stream sync", 0.5)], False)),
+    ("- LLM Systems: 30% → **89.4%** (+59.4%) ⭐", ([("LLM Systems", 0.894)], False)),
+    ("- Feature engineering: 7/10 → 9.5/10", ([("Feature engineering", 0.95)], False)),
+    ("- Inertia resolved: 70% → 95% in 1 day! 🎉", ([("Inertia", 0.95)], False)),
+    ("- Strengths: Requirements (9/10), architecture (8/10)", ([("Requirements", 0.9), ("architecture", 0.8)], True)),
+    ("- Good scores (75%): Chi-square, Durbin-Watson", ([("Chi-square", 0.75), ("Durbin-Watson", 0.75)], True)),
+    ("1. 🔥 **Deep Learning (25%)** - Transformers, attention", ([], False)),  # a weight
+    ("- **Performance Distribution**: 55% strong (80-100%)", ([], False)),  # a share
+    ("- Topics mastered: 6/6 at interview-ready level", ([], False)),  # a count
+    ("- Q1-Q7 (Day 3): 99.3% - Excellent", ([], False)),  # a part of a check
+    ("- statistical testing (0-30%)", ([], False)),  # a range
+    ("- Needs work: Scaling calculations (6.5/10) ❌ → **GAP CLOSED with cheatsheet**", ([], False)),
+    ("- Mock interview score: 78/100 (B+)", ([], False)),  # the whole check's score
+])
+def test_topic_scores(line, expected):
+    found, many = r.topic_scores(line)
+    assert ([(t, pytest.approx(v)) for t, v in found], many) == ([(t, pytest.approx(v)) for t, v in expected[0]],
+                                                                 expected[1])

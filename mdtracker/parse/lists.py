@@ -10,7 +10,7 @@ import re
 from markdown_it.token import Token
 
 from mdtracker import recognize, regions
-from mdtracker.model import Field, Label, Task, TopicScore
+from mdtracker.model import Field, Label, Listed, Task, TopicScore
 from mdtracker.parse import facts, markers
 from mdtracker.parse.state import Item, State
 from mdtracker.regions import Cookie
@@ -20,8 +20,8 @@ _DATE_FIELDS = Task._fields[Task._fields.index("group") + 1:Task._fields.index("
 _NO_DATES: tuple[dt.date | None, ...] = (None,) * len(_DATE_FIELDS)
 
 
-def item_open(state: State) -> None:
-    state.items.append(Item())
+def item_open(state: State, tok: Token) -> None:
+    state.items.append(Item(line=tok.map[0] + 1 if tok.map else 0))
 
 
 def item_close(state: State) -> None:
@@ -61,13 +61,19 @@ def paragraph(state: State, tok: Token, inline: Token, after: Token | None, firs
         if after is not None and after.type in ("bullet_list_open", "ordered_list_open"):
             state.group = recognize.bold_label(lines[0])
             state.label, state.group_lists = len(state.labels) - 1, state.lists
+    if state.items and ("gap" in content or "Gap" in content or "GAP" in content or state.under_gaps()):
+        _listed(state, start, lines[0])
     for n, line in enumerate(lines):
         # cheap substring tests first: most lines hold none of these conventions
         if (n or not is_task) and ("**" in line or "::" in line) and (kv := recognize.line_field(line)):
             state.fields.append(Field(start + n, *kv, heading=state.heading))
-        if "%" in line and (n or not is_task) and state.items and (topic := recognize.topic_score(line)):
-            state.topic_scores.append(TopicScore(start + n, *topic, state.heading))
-        if "core" in line or "CORE" in line:
+        if ("%" in line or "/" in line) and (n or not is_task) and state.items:
+            found, many = recognize.topic_scores(line)
+            for topic, value in found:
+                state.topic_scores.append(TopicScore(
+                    start + n, topic, value, state.heading, state.label, state.parent_line(), many,
+                    rule="one of several topics of a check's breakdown" if many else "a topic and its value"))
+        if facts.may_score(line):
             facts.score(state, start + n, line)
 
 
@@ -111,3 +117,22 @@ def task_dates(state: State, line: int, rest: str) -> tuple[dt.date | None, ...]
                 f"{f.field} date {f.text} is followed by text; Obsidian Tasks reads dates only at the end of the line",
             )
     return tuple(map(dates.get, _DATE_FIELDS)) if dates else _NO_DATES
+
+
+_LED = re.compile(r"^[\W_]*(?:\[.\]\s*)?\**(?P<label>[^:*]{0,40}\bgaps?\b(?!\s+analysis)[^:*]{0,20}?)\**\s*:\s*\**\s*(?P<rest>.+)$",
+                  re.IGNORECASE)
+
+
+def _listed(state: State, line: int, text: str) -> None:
+    """A list item that lists knowledge gaps: led by a gaps label (`Critical gaps: A (30%), B`), or in a
+    list under a heading or label that names gaps."""
+    led = _LED.match(text)
+    if led is not None:
+        label = led.group("label").casefold()
+        if "resolved" not in label and "closed" not in label:
+            state.listed.append(Listed(line, led.group("rest").strip(), state.heading, state.label,
+                                       "remaining" in label, led=True))
+        return
+    if state.under_gaps():
+        label_text = state.labels[state.label].text.casefold() if state.label is not None else ""
+        state.listed.append(Listed(line, text.strip(), state.heading, state.label, "remaining" in label_text))

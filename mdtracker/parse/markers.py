@@ -151,8 +151,14 @@ def drop_generated(state: State, found: list[regions.Region]) -> None:
             labels.append(_moved(label, heading=heading_at(label.heading)))
     state.labels = labels
     state.fields = [_moved(f, heading=heading_at(f.heading)) for f in state.fields if not inside(f.line)]
-    state.scores = [_moved(x, heading=heading_at(x.heading)) for x in state.scores if not inside(x.line)]
-    state.topic_scores = [_moved(x, heading=heading_at(x.heading)) for x in state.topic_scores if not inside(x.line)]
+    state.scores = [_moved(x, heading=heading_at(x.heading), label=None if x.label is None else label_at.get(x.label))
+                    for x in state.scores if not inside(x.line)]
+    state.topic_scores = [_moved(x, heading=heading_at(x.heading),
+                                 label=None if x.label is None else label_at.get(x.label))
+                          for x in state.topic_scores if not inside(x.line)]
+    state.breaks = [line for line in state.breaks if not inside(line)]
+    state.listed = [_moved(x, heading=heading_at(x.heading), label=None if x.label is None else label_at.get(x.label))
+                    for x in state.listed if not inside(x.line)]
     state.tables = [_moved(t, generated=inside(t.line), heading=heading_at(t.heading)) for t in state.tables]
     kept = [n for n, t in enumerate(state.tasks) if not inside(t.line)]
     new_index = {old: new for new, old in enumerate(kept)}

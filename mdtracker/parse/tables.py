@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 
 from mdtracker import recognize, regions
-from mdtracker.model import Cell, Row, Table
+from mdtracker.model import Cell, Row, Score, Table, TopicScore
 from mdtracker.parse import facts, markers
 from mdtracker.parse.state import State
 
@@ -33,7 +33,7 @@ def table(state: State, i: int) -> int:
             i += 3
         i += 1
         for content in texts:
-            if header is not None and ("core" in content or "CORE" in content):
+            if header is not None and facts.may_score(content):
                 facts.score(state, row_line, content)
         if any(regions.MARKER_HINT in content for content in texts):
             _cell_markers(state, row_line, texts)
@@ -41,9 +41,34 @@ def table(state: State, i: int) -> int:
             header = tuple(texts)
         else:
             cells = tuple(map(cell, texts))
-            rows.append(Row(row_line, cells, all(c.placeholder for c in cells)))
-    state.tables.append(Table(line, header or (), tuple(rows), state.heading))
+            rows.append(Row(row_line, cells, placeholder_row(cells)))
+    table = Table(line, header or (), tuple(rows), state.heading)
+    state.tables.append(table)
+    _overall(state, table)
     return i + 1
+
+
+def _overall(state: State, table: Table) -> None:
+    """A table with a Score column is a table of topic scores: its rows are topics' results, its `Overall`
+    or `Total` row the whole check's."""
+    col = table.column("score")
+    if col is None:
+        return
+    for row in table.rows:
+        if col >= len(row.cells) or row.placeholder:
+            continue
+        cell = row.cells[col]
+        value = cell.percent if cell.percent is not None else (
+            cell.fraction[0] / cell.fraction[1] if cell.fraction else None)
+        if value is None or not 0 <= value <= 1:
+            continue
+        name = recognize.strip_emphasis(row.cells[0].text)
+        if name.casefold() in ("overall", "total"):
+            state.scores.append(Score(row.line, value, " | ".join(c.text for c in row.cells), state.heading,
+                                      rule="the Overall row of a table with a Score column"))
+        elif name and col > 0:  # a table of topic scores: each row is a topic's result
+            state.topic_scores.append(TopicScore(row.line, name, value, state.heading, table=True,
+                                                 rule="a row of a table with a Score column"))
 
 
 def _cell_markers(state: State, line: int, texts: list[str]) -> None:
@@ -59,6 +84,16 @@ def _cell_markers(state: State, line: int, texts: list[str]) -> None:
         if regions.MARKER_HINT in content:
             markers.inline_markers(state, line, content, at)
         pos = at + len(content)
+
+
+def placeholder_row(cells: tuple[Cell, ...]) -> bool:
+    """A template row that holds no entry: its first cell (the entry's name) is empty, a dash or a slot
+    (`[Topic]`), and no other cell holds a value of its own (a number, a date, a mark): `| — | — | — |`, or
+    `| | | Applied / Phone / Onsite | | |`, whose list of choices is no value."""
+    if not cells or not cells[0].placeholder:
+        return False
+    return all(c.placeholder or (c.percent is None and c.fraction is None and c.date is None and c.status is None
+                                 and not any(ch.isdigit() for ch in c.text)) for c in cells[1:])
 
 
 @functools.lru_cache(maxsize=8192)  # `✅`, `85%`, `—` recur in table after table; a Cell is immutable

@@ -23,7 +23,7 @@ def walk(path: str, tokens: list[Token], text: str) -> Document:
             i += 3
             continue
         if kind == "list_item_open":
-            lists.item_open(state)
+            lists.item_open(state, tok)
         elif kind == "list_item_close":
             lists.item_close(state)
         elif kind == "bullet_list_open" or kind == "ordered_list_open":
@@ -41,8 +41,13 @@ def walk(path: str, tokens: list[Token], text: str) -> Document:
             if regions.MARKER_HINT in tok.content:
                 markers.html_block(state, tok)
         elif kind == "fence" or kind == "code_block":
+            if tok.map:
+                state.code.append((tok.map[0] + 1, tok.map[1]))
             if regions.MARKER_HINT in tok.content:
                 code.code(state, tok)
+        elif kind == "hr":
+            state.breaks.append(tok.map[0] + 1 if tok.map else 0)
+            state.group, state.label, state.group_lists = None, None, -1
         elif kind == "front_matter":
             front_matter.front_matter(state, tok)
         i += 1
@@ -65,4 +70,7 @@ def walk(path: str, tokens: list[Token], text: str) -> Document:
         cookies=tuple(c for c in sorted(state.cookies, key=lambda c: c.line)
                       if not any(r.line < c.line < r.end_line for r in found)),
         marker_error=state.marker_problem,
+        breaks=tuple(state.breaks),
+        listed=tuple(state.listed),
+        repairs=tuple(state.repairs),
     )
