@@ -35,6 +35,22 @@ if TYPE_CHECKING:  # the heavy modules load when a command needs them: `sync` on
 
 EXIT_OK, EXIT_FOUND, EXIT_ERROR, EXIT_INTERRUPTED = 0, 1, 2, 130
 
+# What each command's --help says below its options (\b keeps click from re-wrapping the lines).
+_VAULT_HELP = "VAULT is the folder of notes (default: the current folder)."
+_EXITS = {
+    "sync": "0 done, 2 a note or the config could not be processed",
+    "check": "0 every region fresh, 1 something is stale, 2 error",
+    "report": "0, 2 a note or the config could not be processed",
+    "lint": "0 no problems, 1 problems listed, 2 error",
+    "init": "0, 2 error",
+    "dashboard": "0, 2 error",
+    "watch": "0 when stopped with Ctrl-C, 2 error",
+}
+
+
+def _epilog(name: str) -> str:
+    return f"\b\n{_VAULT_HELP}\nExit status: {_EXITS[name]}; 130 when interrupted."
+
 
 def _date(value: str | None, source: str) -> dt.date | None:
     if value is None:
@@ -145,12 +161,19 @@ def _error(message: str) -> None:
 
 
 def _console() -> Console:
+    """On a terminal, rich's layout at the terminal's width; on a pipe, one item per line, never wrapped."""
     from rich.console import Console
 
-    return Console(highlight=False)
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    return Console(highlight=False, width=100_000, no_color=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=(
+    "\b\nVAULT, for every command, is the folder of notes (default: the current folder).\n"
+    "Today is --today, else $MDTRACKER_TODAY, else `today` in mdtracker.toml, else the clock.\n"
+    "Exit status: 0 ok, 1 check found stale regions or lint found problems, 2 error, 130 interrupted.\n"
+    "`mdtracker COMMAND --help` says more."))
 @click.version_option(__version__, prog_name="mdtracker")
 @_common
 @click.pass_context
@@ -159,7 +182,7 @@ def main(ctx: click.Context, today: str | None, config_file: Path | None) -> Non
     ctx.obj = {"today": today, "config_file": config_file}
 
 
-@main.command("sync")
+@main.command("sync", epilog=_epilog("sync"))
 @_vault_command(rewrites="write")
 def sync_command(run: Run) -> int:
     """Regenerate every managed region and cookie in the vault."""
@@ -177,7 +200,7 @@ def sync_command(run: Run) -> int:
     return EXIT_ERROR if applied.errors else EXIT_OK
 
 
-@main.command("watch")
+@main.command("watch", epilog=_epilog("watch"))
 @click.argument("vault", default=".", type=click.Path(path_type=Path))
 @click.option("--jobs", type=click.IntRange(min=1), metavar="N", help="Processes that parse changed notes.")
 @_common
@@ -213,7 +236,7 @@ def watch_command(ctx: click.Context, vault: Path, today: str | None, config_fil
     return EXIT_OK
 
 
-@main.command("check")
+@main.command("check", epilog=_epilog("check"))
 @click.option("--diff", is_flag=True, help="Print a unified diff of what sync would change.")
 @_vault_command(rewrites="compare")
 def check_command(run: Run, diff: bool) -> int:
@@ -237,7 +260,7 @@ def check_command(run: Run, diff: bool) -> int:
     return EXIT_FOUND if stale else EXIT_OK
 
 
-@main.command("report")
+@main.command("report", epilog=_epilog("report"))
 @click.option("--json", "as_json", is_flag=True, help="Print the JSON report (SPEC §6).")
 @click.option("--explain", metavar="WHAT", type=click.Choice(["scores", "topics", "gaps", "history", "milestones",
               "scenarios", "stories", "applications", "followups", "domains"]),
@@ -265,7 +288,7 @@ def report_command(run: Run, as_json: bool, explain: str | None) -> int:
     return EXIT_ERROR if vault.errors else EXIT_OK
 
 
-@main.command("lint")
+@main.command("lint", epilog=_epilog("lint"))
 @click.option("--fix", is_flag=True, help="Repair what is safe to repair (mojibake) in place.")
 @_vault_command()
 def lint_command(run: Run, fix: bool) -> int:
@@ -320,7 +343,7 @@ def _terminated(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-@main.command("dashboard")
+@main.command("dashboard", epilog=_epilog("dashboard"))
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), metavar="FILE",
               help="Where to write the page (default: [dashboard] file in the config, else VAULT/dashboard.html).")
 @_vault_command()

@@ -187,3 +187,29 @@ def test_terminal_report_rounds_as_the_regions_do(tmp_path, capsys, monkeypatch)
     capsys.readouterr()
     assert run(["report", str(tmp_path)]) == 0
     assert "13%" in capsys.readouterr().out
+
+
+def test_help_says_the_vault_default_today_and_exit_codes(capsys):
+    assert run(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "default: the current folder" in out and "MDTRACKER_TODAY" in out and "130 interrupted" in out
+    assert run(["check", "--help"]) == 0
+    out = capsys.readouterr().out
+    assert "--today" in out and "default: the current folder" in out and "1 something is stale" in out
+
+
+def test_report_on_a_pipe_keeps_each_item_on_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    long = "Explain the bias variance trade-off with a worked example of polynomial regression on noisy data"
+    (tmp_path / "plan.md").write_text(f"# Plan\n- [ ] {long} 📅 2025-11-20\n- [x] b\n"
+                                      "**Day 4 (2025-11-21)** ✅ **COMPLETED**:\n- [x] study\n\n"
+                                      "**Day 5 (Sat, Nov 22)** ✅ **COMPLETED**\n- [x] more\n")
+    done = subprocess.run([sys.executable, "-m", "mdtracker", "report", "--today", "2025-11-26", str(tmp_path)],
+                          capture_output=True, text=True, env={**__import__("os").environ, "COLUMNS": "40"})
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(long in line and "plan.md:2" in line for line in lines)  # one item, one line: grep finds it whole
+    assert "\x1b[" not in done.stdout  # no colour on a pipe
+    assert "read as" not in done.stdout and "plan.md:7: date 'Nov 22' read as 2025-11-22" in done.stderr  # notices: stderr
