@@ -364,3 +364,51 @@ def dashboard_command(run: Run, output: Path | None) -> int:
         return EXIT_ERROR
     click.echo(f"wrote {out}" if written else f"{out} is up to date")
     return EXIT_ERROR if vault.errors else EXIT_OK
+
+
+@main.command("init", epilog=_epilog("init"))
+@click.argument("vault", default=".", type=click.Path(path_type=Path))
+@click.option("--write", is_flag=True, help="Make the changes proposed (else: show them, and on a terminal ask).")
+@_common
+@click.pass_context
+def init_command(ctx: click.Context, vault: Path, write: bool, today: str | None, config_file: Path | None) -> int:
+    """Propose what it takes to get summaries into your notes, as a diff: mojibake repaired, an mdtracker.toml
+    for the statuses your notes use, regions and cookies where a layout is recognized, a dashboard.md."""
+    from mdtracker import config as config_mod
+    from mdtracker import init
+
+    outer = ctx.obj or {}
+    root = open_root(vault)
+    explicit = config_file or outer.get("config_file")
+    config = load_config(root, explicit)
+    day = (_date(today or outer.get("today"), "--today")
+           or _date(os.environ.get("MDTRACKER_TODAY") or None, "MDTRACKER_TODAY") or config.today or dt.date.today())
+    path = explicit or config_mod.find(root)
+    proposal = init.propose(root, config, path, day)
+    asking = not write and sys.stdin.isatty() and sys.stdout.isatty()
+    if asking and proposal.statuses:
+        for symbol, (kind, meaning, uses, where) in list(proposal.statuses.items()):
+            answer = click.prompt(f"[{symbol}] is used {uses} time(s), first at {where}. What does it mean?",
+                                  type=click.Choice(init.STATUS_TYPES), default=kind)
+            if answer != kind:
+                proposal.statuses[symbol] = (answer, "as you said", uses, where)
+        proposal = init.propose(root, config, path, day, answers=proposal.statuses)
+    for err in proposal.errors:
+        _error(str(err))
+    if proposal.empty:
+        click.echo("Nothing to propose: every layout init knows already has its regions.")
+        for hint in proposal.hints:
+            _error(hint)
+        return EXIT_ERROR if proposal.errors else EXIT_OK
+    for line in proposal.summary():
+        click.echo(line)
+    click.echo()
+    click.echo(proposal.diff(), nl=False)
+    for hint in proposal.hints:
+        _error(hint)
+    if write or (asking and click.confirm("Write these changes?", default=False)):
+        done = init.write(root, proposal)
+        click.echo(f"wrote {len(done)} file(s). Next: `mdtracker sync` keeps them fresh; `mdtracker check` in CI.")
+    elif not asking:
+        click.echo("Nothing written: run `mdtracker init --write` to make these changes.")
+    return EXIT_ERROR if proposal.errors else EXIT_OK

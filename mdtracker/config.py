@@ -97,7 +97,11 @@ def load(path: Path | None, shown: str | None = None) -> Config:
     if path is None:
         return Config()
     name = shown or str(path)
-    text = _read(path, name)
+    return loads(_read(path, name), name, pyproject=path.name == "pyproject.toml")
+
+
+def loads(text: str, name: str = CONFIG_NAME, pyproject: bool = False) -> Config:
+    """Validate a config's text (`name`: the file it is, for messages)."""
     try:
         data = tomllib.loads(text)
     except RecursionError:  # tomllib reads nested arrays and tables by recursion
@@ -106,7 +110,7 @@ def load(path: Path | None, shown: str | None = None) -> Config:
         m = re.search(r"\(at line (\d+), column \d+\)", str(err))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(err))
         raise ConfigError(name, int(m.group(1)) if m else None, f"invalid TOML: {message}") from None
-    if path.name == "pyproject.toml":
+    if pyproject:
         data = data.get("tool", {}).get("mdtracker", {})
     checker = _Checker(name, text)
     fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
