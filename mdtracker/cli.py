@@ -391,7 +391,7 @@ def init_command(ctx: click.Context, vault: Path, write: bool, today: str | None
             answer = click.prompt(f"[{symbol}] is used {uses} time(s), first at {where}. What does it mean?",
                                   type=click.Choice(init.STATUS_TYPES), default=kind)
             if answer != kind:
-                proposal.statuses[symbol] = (answer, "as you said", uses, where)
+                proposal.statuses[symbol] = (answer, init.ANSWERED, uses, where)
         proposal = init.propose(root, config, path, day, answers=proposal.statuses)
     for err in proposal.errors:
         _error(str(err))

@@ -48,6 +48,7 @@ _GUESSES = {
     "?": ("todo", "a question"),
 }
 STATUS_TYPES = ("todo", "in_progress", "done", "cancelled", "non_task")
+ANSWERED = "as you said"  # the meaning of a status the user gave at the prompt
 
 _LAST_UPDATED = re.compile(r"^(?:last\s+updated|updated|last\s+update|date\s+updated)$", re.IGNORECASE)
 _READINESS = re.compile(r"readiness", re.IGNORECASE)
@@ -231,8 +232,9 @@ def _unknown_statuses(analysis: Analysis) -> dict[str, tuple[str, str, int, str]
 def _config_text(old: str | None, statuses: dict[str, tuple[str, str, int, str]], analysis: Analysis) -> str:
     entries = []
     for symbol, (kind, meaning, uses, where) in statuses.items():
-        entries.append(f"# [{symbol}] is used {uses} time{'s' if uses != 1 else ''} (first at {where}): read as "
-                       f"{meaning}. Change the type if it means something else ({', '.join(STATUS_TYPES)}).")
+        said = f"you said it means {kind}" if meaning == ANSWERED else f"read as {meaning}"
+        entries.append(f"# [{symbol}] is used {uses} time{'s' if uses != 1 else ''} (first at {where}): {said}. "
+                       f"Change the type if it means something else ({', '.join(STATUS_TYPES)}).")
         key = '"\\""' if symbol == '"' else f'"{symbol}"'
         entries.append(f'{key} = {{ type = "in_progress", credit = 0.5 }}' if kind == "in_progress"
                        else f'{key} = "{kind}"')
@@ -418,7 +420,9 @@ def _after_title(doc: Document, lines: list[str]) -> int:
     title = next((h for h in doc.headings if h.level == 1), None)
     start = title.line if title is not None and title.line <= 3 else 0
     stops = [h.line for h in doc.headings if h.line > start] + [b for b in doc.breaks if b > start]
-    return min(stops) if stops else len(lines) + 1
+    if stops:
+        return min(stops)
+    return title.line + 1 if title is not None else len(lines) + 1
 
 
 def _gathers(doc: Document) -> bool:
