@@ -74,6 +74,15 @@ class Cookie:
     written: str = ""  # the cookie as the note has it now (`[3/8]`)
 
 
+_INLINE_REGION = re.compile(r"(<!-- mdtracker:begin ([\w-]+)\b[^>]*?-->).*?(<!-- mdtracker:end \2 -->)")
+
+
+def without_generated(line: str) -> str:
+    """The line with the text of its inline regions left out (the markers kept): what mdtracker wrote there
+    is its own output, never a fact of the note (a generated date does not date the list below it)."""
+    return _INLINE_REGION.sub(r"\1\3", line) if MARKER_HINT in line else line
+
+
 COOKIE = re.compile(r"\[(\d*/\d*|\d*%)\](?=[ \t]*(?:#+[ \t]*)?$)")
 
 

@@ -139,3 +139,15 @@ def test_sandbox_keeps_templates_from_reaching_python(tmp_path, capsys):
     (tmp_path / "n.md").write_text("<!-- mdtracker:begin evil -->\n<!-- mdtracker:end evil -->\n")
     assert run(["sync", *TODAY, str(tmp_path)]) == 2
     assert "unsafe" in capsys.readouterr().err
+
+
+def test_what_an_inline_region_shows_is_no_fact_of_the_note(tmp_path):
+    """A generated date does not date the list below it: sync twice changes nothing the second time."""
+    (tmp_path / "n.md").write_text("**Last Updated**: <!-- mdtracker:begin last-updated --><!-- mdtracker:end "
+                                   "last-updated -->\n- [ ] Score: 80%\n\n<!-- mdtracker:begin scores -->\n"
+                                   "<!-- mdtracker:end scores -->\n")
+    assert run(["sync", "--today", "2025-12-10", str(tmp_path)]) == 0
+    first = (tmp_path / "n.md").read_text()
+    assert "| — | 80.0% |" in first  # undated: the date beside it is mdtracker's own
+    assert run(["sync", "--today", "2025-12-10", str(tmp_path)]) == 0
+    assert (tmp_path / "n.md").read_text() == first

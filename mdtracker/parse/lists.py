@@ -56,6 +56,8 @@ def paragraph(state: State, tok: Token, inline: Token, after: Token | None, firs
             state.items[-1].cookie = (start, written, len(state.tasks))
     if regions.MARKER_HINT in content:
         markers.inline_markers(state, start, content)
+        lines = [regions.without_generated(line) for line in lines]
+        content = "\n".join(lines)
     if len(lines) == 1 and not state.items and recognize.bold_led(lines[0]):
         state.labels.append(Label(start, lines[0], state.heading))
         if after is not None and after.type in ("bullet_list_open", "ordered_list_open"):
