@@ -149,5 +149,5 @@ def test_what_an_inline_region_shows_is_no_fact_of_the_note(tmp_path):
     assert run(["sync", "--today", "2025-12-10", str(tmp_path)]) == 0
     first = (tmp_path / "n.md").read_text()
     assert "| — | 80.0% |" in first  # undated: the date beside it is mdtracker's own
-    assert run(["sync", "--today", "2025-12-10", str(tmp_path)]) == 0
+    assert run(["sync", "--no-cache", "--today", "2025-12-10", str(tmp_path)]) == 0
     assert (tmp_path / "n.md").read_text() == first
