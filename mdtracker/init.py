@@ -23,6 +23,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, Iterable
 from mdtracker import config as config_module
 from mdtracker import mojibake
 from mdtracker.analyze import Analysis
@@ -141,9 +142,9 @@ def propose(root: Path, config: Config, config_path: Path | None, today: dt.date
     repaired: dict[str, int] = {}
     for rel, note in notes.items():
         doc = parse(note.text, rel)
-        found = [r for r in mojibake.find(note.text) if r.offset in set(doc.repairs)]  # (none in code)
-        texts[rel] = mojibake.apply(note.text, found) if found else note.text
-        repaired[rel] = len(found)
+        fixes = [r for r in mojibake.find(note.text) if r.offset in set(doc.repairs)]  # (none in code)
+        texts[rel] = mojibake.apply(note.text, fixes) if fixes else note.text
+        repaired[rel] = len(fixes)
 
     statuses = {**_unknown_statuses(analysis), **(answers or {})}
     files: dict[str, str] = {}
@@ -351,11 +352,11 @@ def _layouts(doc: Document, lines: list[str], analysis: Analysis, rel: str, doma
                 and raw.lstrip().startswith("#") and not raw.endswith("#") and cookie_at_end(raw) is None):
             replace_line(h.line, raw.rstrip() + " [/]", Insertion(h.line, f"cookie on heading {h.text.strip()!r}",
                                                                    key=raw.rstrip() + " ["))
-    for i, t in enumerate(doc.tasks):
-        raw = lines[t.line - 1].rstrip("\r\n")
-        if (tasks_below[i] >= MIN_BELOW and t.line not in cookie_lines and t.line not in in_region
+    for i, task in enumerate(doc.tasks):
+        raw = lines[task.line - 1].rstrip("\r\n")
+        if (tasks_below[i] >= MIN_BELOW and task.line not in cookie_lines and task.line not in in_region
                 and cookie_at_end(raw) is None):
-            replace_line(t.line, raw.rstrip() + " [/]", Insertion(t.line, f"cookie on item {_short(t.text)!r}",
+            replace_line(task.line, raw.rstrip() + " [/]", Insertion(task.line, f"cookie on item {_short(task.text)!r}",
                                                                    key=raw.rstrip() + " ["))
 
     for before, new, inserted in sorted(blocks, key=lambda b: -b[0]):
@@ -392,26 +393,25 @@ def _counted(doc: Document) -> int:
     return len(doc.tasks)
 
 
+def _tasks_under(size: int, starts: Iterable[int | None], up: Callable[[int], int | None]) -> list[int]:
+    """How many tasks stand under each of `size` things (headings, or task items): each task counts once for
+    the thing it starts from and once for each one `up` leads to from there."""
+    counts = [0] * size
+    for at in starts:
+        while at is not None:
+            counts[at] += 1
+            at = up(at)
+    return counts
+
+
 def _below_headings(doc: Document) -> list[int]:
     """For each heading, how many tasks stand below it (every depth, to the next heading of its level or up)."""
-    counts = [0] * len(doc.headings)
-    for t in doc.tasks:
-        h = t.heading
-        while h is not None:
-            counts[h] += 1
-            h = doc.headings[h].parent
-    return counts
+    return _tasks_under(len(doc.headings), (t.heading for t in doc.tasks), lambda h: doc.headings[h].parent)
 
 
 def _below_tasks(doc: Document) -> list[int]:
     """For each task, how many tasks are nested in its item (every depth)."""
-    counts = [0] * len(doc.tasks)
-    for t in doc.tasks:
-        p = t.parent
-        while p is not None:
-            counts[p] += 1
-            p = doc.tasks[p].parent
-    return counts
+    return _tasks_under(len(doc.tasks), (t.parent for t in doc.tasks), lambda p: doc.tasks[p].parent)
 
 
 def _after_title(doc: Document, lines: list[str]) -> int:
