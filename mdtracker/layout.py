@@ -61,15 +61,15 @@ WIDTHS: tuple[Callable[[str], int], ...] = (width, prettier_width)
 # --- tables ----------------------------------------------------------------------------------------------
 
 
+def _blocks(lines: list[str], kinds: tuple[str, ...]) -> list[tuple[int, int]]:
+    """Where the blocks of these kinds are in these lines: (first line, line after the last), 0-based."""
+    return [(tok.map[0], tok.map[1]) for tok in _MD.parse("\n".join(lines))
+            if tok.type in kinds and tok.map and (tok.level == 0 or tok.type != "table_open")]
+
+
 def _tables(lines: list[str]) -> list[tuple[int, int]]:
-    """Where the top-level GFM tables are in these lines: (first line, line after the last), 0-based."""
-    if not any("|" in line for line in lines):
-        return []
-    found = []
-    for tok in _MD.parse("\n".join(lines)):
-        if tok.type == "table_open" and tok.level == 0 and tok.map:
-            found.append((tok.map[0], tok.map[1]))
-    return found
+    """Where the top-level GFM tables are in these lines."""
+    return _blocks(lines, ("table_open",)) if any("|" in line for line in lines) else []
 
 
 def cells(line: str) -> list[str] | None:
@@ -131,7 +131,7 @@ def follow(old: list[str], new: list[str]) -> list[str]:
     (its alignment colons, its dashes) kept when the table has as many columns."""
     new_tables = _tables(new)
     old_tables = _tables(old) if new_tables else []
-    out = list(new)
+    out = _kept_lines(old, new)
     for (ns, ne), (os_, oe) in reversed(list(zip(new_tables, old_tables))):
         table, before = new[ns:ne], old[os_:oe]
         mine, theirs = cells(table[1]) if len(table) > 1 else None, cells(before[1]) if len(before) > 1 else None
@@ -146,3 +146,28 @@ def follow(old: list[str], new: list[str]) -> list[str]:
         else:
             out[ns:ne] = lay_out(table, measure, [_alignment(c) for c in theirs])
     return out
+
+
+def _kept_lines(old: list[str], new: list[str]) -> list[str]:
+    """`new`, where a line shows what a line of `old` shows, that line of `old`: a rewritten list keeps the items
+    a formatter laid out (`_x_` for `*x*`, `*` for `-`), so that it need not lay them out again. Lines of
+    tables and code are left to `follow` and as written."""
+    spans = _blocks(new, ("table_open", "fence", "code_block", "html_block"))
+    fixed = {n for a, b in spans for n in range(a, b)}
+    candidates = [line for line in old if line.strip() and not line.lstrip().startswith(("|", "<", "`", "~"))]
+    if not candidates:
+        return list(new)
+    shown = {}
+    for line in candidates:
+        shown.setdefault(_shown(line, False), line)
+    out = []
+    for n, line in enumerate(new):
+        kept = shown.get(_shown(line, False)) if n not in fixed and line.strip() else None
+        out.append(kept if kept is not None and _lead(kept) == _lead(line) else line)
+    return out
+
+
+def _lead(line: str) -> str:
+    """A line's indentation and first mark: a kept line must keep them (`*` after `-` items starts a new list)."""
+    text = line.lstrip()
+    return line[:len(line) - len(text) + 1]
