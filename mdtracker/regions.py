@@ -13,7 +13,6 @@ import shlex
 from dataclasses import dataclass
 from typing import Iterable
 
-from mdtracker import layout
 from mdtracker.files import line_ending, split_lines
 
 MARKER = re.compile(r"<!--\s*mdtracker:(begin|end)\s+([A-Za-z0-9][A-Za-z0-9_-]*)((?:\s+[^>]*?)?)\s*-->")
@@ -167,6 +166,8 @@ def block_update(old: list[str], content: str, newline: str) -> list[str] | None
     plain = [line.rstrip("\r\n") for line in old]
     if plain == new:
         return None
+    from mdtracker import layout  # (deferred: markdown-it, only for a region whose text differs)
+
     new = layout.follow(plain, new)
     padded = plain[:1] == new[:1] and plain[-1:] == new[-1:]  # (the blank lines inside the markers are ours)
     if plain == new or padded and layout.same("\n".join(plain), "\n".join(new)):
@@ -225,7 +226,7 @@ def splice(text: str, regions: list[tuple[Region, str]], cookies: list[tuple[Coo
     for index, items in inline_by_line.items():
         items.sort(key=lambda item: item[0].begin_column)
         stale = [(region, content) for region, content in items
-                 if not layout.same(_inline_content(lines[index], region), inline_body(content), inline=True)]
+                 if not _same_inline(_inline_content(lines[index], region), inline_body(content))]
         changes.extend(Change(index + 1, f"region {region.name}") for region, _ in stale)
         lines[index] = _splice_inline(lines[index], stale)
     for cookie, new_text in cookies:
@@ -241,6 +242,15 @@ def splice(text: str, regions: list[tuple[Region, str]], cookies: list[tuple[Coo
             changes.append(Change(region.line, f"region {region.name}"))
             lines[region.line:region.end_line - 1] = new
     return "".join(lines), sorted(changes, key=lambda c: c.line)
+
+
+def _same_inline(old: str, new: str) -> bool:
+    """Whether an inline region shows its new text already (in a formatter's layout, perhaps)."""
+    if old == new:
+        return True
+    from mdtracker import layout  # (deferred: markdown-it, only for a region whose text differs)
+
+    return layout.same(old, new, inline=True)
 
 
 def _span(line: str, region: Region) -> tuple[int, int]:
