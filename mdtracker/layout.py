@@ -89,11 +89,12 @@ def _alignment(cell: str) -> str:
 def style(lines: list[str]) -> Callable[[str], int] | None:
     """The width by which this table's columns are aligned (as mdformat-gfm or prettier align them), or None
     when they are not aligned (compact, or as the user typed them)."""
-    rows = [cells(line) for line in lines]
-    if len(rows) < 2 or any(row is None or len(row) != len(rows[0]) for row in rows):
+    found = [cells(line) for line in lines]
+    rows = [row for row in found if row is not None]
+    if len(rows) < 2 or len(rows) < len(found) or any(len(row) != len(rows[0]) for row in rows):
         return None
     for measure in WIDTHS:
-        if all(_aligned_column(column, measure) for column in zip(*rows)):  # type: ignore[misc]
+        if all(_aligned_column(column, measure) for column in zip(*rows)):
             return measure
     return None
 
@@ -157,14 +158,14 @@ def _kept_lines(old: list[str], new: list[str]) -> list[str]:
     candidates = [line for line in old if line.strip() and not line.lstrip().startswith(("|", "<", "`", "~"))]
     if not candidates:
         return list(new)
-    shown = {}
+    shown: dict[str, str] = {}
     for line in candidates:
         shown.setdefault(_shown(line, False), line)
     out = []
     for n, line in enumerate(new):
         kept = shown.get(_shown(line, False)) if n not in fixed and line.strip() else None
         out.append(kept if kept is not None and _lead(kept) == _lead(line) else line)
-    return out
+    return out if same("\n".join(out), "\n".join(new)) else list(new)  # (a line shows the same in context too)
 
 
 def _lead(line: str) -> str:
