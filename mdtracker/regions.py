@@ -151,16 +151,37 @@ def pair(markers: Iterable[Marker]) -> list[Region]:
 
 
 def escape(text: str) -> str:
-    """Generated text never holds a comment opener or closer, so it can never end or begin a region."""
-    return text.replace("<!--", "&lt;!--").replace("-->", "--&gt;")
+    """Generated text never opens a comment (`\\<!--` shows `<!--`, in the form mdformat and prettier keep), so
+    it can never begin a region, nor swallow the end marker in an HTML block; a lone `-->` closes nothing."""
+    return text.replace("<!--", "\\<!--")
+
+
+def block_lines(content: str) -> list[str]:
+    """The lines between block markers, without line endings: one blank line, the content, one blank line
+    (mdformat's and prettier's fixed point)."""
+    body = [line.rstrip() for line in escape(content).strip("\n").split("\n")]
+    return [""] if body == [""] else ["", *body, ""]
 
 
 def block_body(content: str, newline: str) -> list[str]:
-    """The lines between block markers: one blank line, the content, one blank line (mdformat's fixed point)."""
-    body = [line.rstrip() for line in escape(content).strip("\n").split("\n")]
-    if body == [""]:
-        return [newline]
-    return [newline] + [line + newline for line in body] + [newline]
+    return [line + newline for line in block_lines(content)]
+
+
+def block_update(old: list[str], content: str, newline: str) -> list[str] | None:
+    """The new lines of a block region that has the lines `old` now (line endings kept); None when they show
+    what the template writes, in a formatter's layout (tables aligned, `*` for `_`, …): then they stay.
+    Rewritten tables take the layout the region's table has."""
+    new = block_lines(content)
+    plain = [line.rstrip("\r\n") for line in old]
+    if plain == new:
+        return None
+    from mdtracker import layout  # (deferred: markdown-it, only for a region whose text differs)
+
+    new = layout.follow(plain, new)
+    padded = plain[:1] == new[:1] and plain[-1:] == new[-1:]  # (the blank lines inside the markers are ours)
+    if plain == new or padded and layout.same("\n".join(plain), "\n".join(new)):
+        return None
+    return [line + newline for line in new]
 
 
 def inline_body(content: str) -> str:
@@ -213,10 +234,10 @@ def splice(text: str, regions: list[tuple[Region, str]], cookies: list[tuple[Coo
     # one-line edits first: they keep every line where it is
     for index, items in inline_by_line.items():
         items.sort(key=lambda item: item[0].begin_column)
-        for region, content in items:
-            if _inline_content(lines[index], region) != inline_body(content):
-                changes.append(Change(index + 1, f"region {region.name}"))
-        lines[index] = _splice_inline(lines[index], items)
+        stale = [(region, content) for region, content in items
+                 if not _same_inline(_inline_content(lines[index], region), inline_body(content))]
+        changes.extend(Change(index + 1, f"region {region.name}") for region, _ in stale)
+        lines[index] = _splice_inline(lines[index], stale)
     for cookie, new_text in cookies:
         line = lines[cookie.line - 1]
         m = COOKIE.search(line.rstrip("\r\n"))
@@ -225,11 +246,20 @@ def splice(text: str, regions: list[tuple[Region, str]], cookies: list[tuple[Coo
             lines[cookie.line - 1] = line[:m.start()] + new_text + line[m.end():]
     for region, content in sorted(blocks, key=lambda b: b[0].line, reverse=True):
         newline = line_ending(lines[region.line - 1]) or "\n"
-        new = block_body(content, newline)
-        if lines[region.line:region.end_line - 1] != new:
+        new = block_update(lines[region.line:region.end_line - 1], content, newline)
+        if new is not None:
             changes.append(Change(region.line, f"region {region.name}"))
             lines[region.line:region.end_line - 1] = new
     return "".join(lines), sorted(changes, key=lambda c: c.line)
+
+
+def _same_inline(old: str, new: str) -> bool:
+    """Whether an inline region shows its new text already (in a formatter's layout, perhaps)."""
+    if old == new:
+        return True
+    from mdtracker import layout  # (deferred: markdown-it, only for a region whose text differs)
+
+    return layout.same(old, new, inline=True)
 
 
 def _span(line: str, region: Region) -> tuple[int, int]:

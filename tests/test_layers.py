@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mdtracker"
 # From the bottom up: a module may import modules of its own layer or of the layers below, never above.
 LAYERS = [
     {"__init__", "codec", "errors", "files", "dates", "recognize", "mojibake", "counts", "config", "discovery"},
-    {"regions", "model", "parse"},
+    {"layout", "regions", "model", "parse"},
     {"days", "reviews", "tracks", "plans", "scores", "interviews", "analyze"},
     {"sandbox", "view", "render"},
     {"vault"},

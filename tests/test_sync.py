@@ -89,7 +89,7 @@ def test_unknown_template_in_vault_templates_folder_wins(tmp_path, capsys):
                     'Hi: <!-- mdtracker:begin mine greeting="Hello there" --><!-- mdtracker:end mine -->\n')
     assert run(["sync", *TODAY, str(tmp_path)]) == 0
     assert note.read_text() == (
-        "- [x] a\n\n<!-- mdtracker:begin progress -->\n\n1 done &lt;!-- sneaky --&gt;\n\n<!-- mdtracker:end progress -->\n"
+        "- [x] a\n\n<!-- mdtracker:begin progress -->\n\n1 done \\<!-- sneaky -->\n\n<!-- mdtracker:end progress -->\n"
         'Hi: <!-- mdtracker:begin mine greeting="Hello there" -->Hello there, 2025-11-22<!-- mdtracker:end mine -->\n')
 
 

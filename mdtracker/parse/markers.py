@@ -75,6 +75,11 @@ def _block_marker(state: State, tok: Token, comment: str, line: int, segment: st
     if block and tok.level > 0:
         state.marker_problem_at(line, f"the marker of region {marker.name} is inside a list or block quote; "
                                 "block markers must stand at the top level")
+    if not block and marker.kind == "begin" and segment[:offset].strip() == "":
+        state.problem(line, "region-at-line-start", (
+            f"inline region {marker.name} starts its line, so Markdown reads the line as an HTML block: GitHub "
+            "and Obsidian show its text as a paragraph of its own; join the line to the end of the line before "
+            "it, or put text before the region on its line"))
     state.markers.append(marker)
 
 
