@@ -111,6 +111,8 @@ def _only_insertions(old: str, new: str) -> None:
             if not news:  # a table init wrapped in a region (the Quick Stats): the region's text now
                 assert all(line.startswith("|") for line in kept), kept
                 continue
+            if len(kept) != len(news) and any(n in inside for n in range(j1, j2)):
+                kept = [line for line in kept if not line.startswith("|")]  # rows now in a region's text
             assert len(kept) == len(news), (kept, news)
             for was, now in zip(kept, news):
                 head = now.split("<!-- mdtracker:begin")[0]
