@@ -304,12 +304,14 @@ def topic_series(data: dict[str, Any]) -> dict[str, Any]:
     found = []
     for key, entries in by_topic.items():
         entries.sort(key=lambda e: (e[1]["date"] or "", e[1]["path"], e[1]["line"]))
+        found.append({"topic": entries[-1][1]["topic"], "entries": entries, "gap": key in gaps, "latest": entries[-1]})
+    found.sort(key=lambda t: (not t["gap"], t["latest"][1]["value"] if t["gap"] else 0, t["topic"].casefold()))
+    for shown in found[:TOPICS_LIMIT]:  # (the sparklines of the topics shown only: 17,000 on 10,000 notes)
+        entries = shown["entries"]
         n = len(entries)
         marks = [{"x": _scale(k, 0, max(1, n - 1), 4, SPARK_W - 4), "y": _scale(t["value"], 0, 1, SPARK_H - 4, 4)}
                  for k, (_, t) in enumerate(entries)]
-        found.append({"topic": entries[-1][1]["topic"], "entries": entries, "gap": key in gaps,
-                      "latest": entries[-1], "line": _points([(m["x"], m["y"]) for m in marks]), "marks": marks})
-    found.sort(key=lambda t: (not t["gap"], t["latest"][1]["value"] if t["gap"] else 0, t["topic"].casefold()))
+        shown.update(line=_points([(m["x"], m["y"]) for m in marks]), marks=marks)
     return {"topics": found[:TOPICS_LIMIT], "more": max(0, len(found) - TOPICS_LIMIT), "width": SPARK_W,
             "height": SPARK_H, "threshold_y": _scale(data["topics"]["gap_threshold"], 0, 1, SPARK_H - 4, 4)}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -124,10 +125,14 @@ def same_topic(a: str, b: str) -> bool:
     return first is not None and first == _acronym(b)
 
 
+_QUESTIONS = re.compile(r"\(\s*Q[\d\s,-]+(?:subset)?\s*\)", re.IGNORECASE)
+_WORD = re.compile(r"[\w/+-]+")
+_SMALL_WORDS = frozenset(("the", "a", "of", "and"))
+
+
 @functools.lru_cache(maxsize=1 << 16)  # (a vault's topic names, met again and again by `gaps`)
 def _words(topic: str) -> frozenset[str]:
-    text = re.sub(r"\(\s*Q[\d\s,-]+(?:subset)?\s*\)", "", topic, flags=re.IGNORECASE)
-    return frozenset(w for w in re.findall(r"[\w/+-]+", text.casefold()) if w not in ("the", "a", "of", "and"))
+    return frozenset(_WORD.findall(_QUESTIONS.sub("", topic).casefold())) - _SMALL_WORDS
 
 
 def _acronym(topic: str) -> str | None:
@@ -149,8 +154,8 @@ SUBSETS_UP_TO = 8  # words: a name with more is compared with every entry that s
 def _shape(topic: str) -> _Shape:
     words = _words(topic)
     ordered = sorted(words)
-    subsets = tuple(frozenset(w for n, w in enumerate(ordered) if mask >> n & 1)
-                    for mask in range(1, 1 << len(ordered))) if len(ordered) <= SUBSETS_UP_TO else ()
+    subsets = tuple(frozenset(c) for k in range(1, len(ordered) + 1) for c in itertools.combinations(ordered, k)) \
+        if len(ordered) <= SUBSETS_UP_TO else ()
     return _Shape(words, subsets, _acronym(topic) if words else None)
 
 
