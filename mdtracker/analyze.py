@@ -13,9 +13,10 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable, NamedTuple, Protocol, Sequence
+from typing import Any, Callable, Iterable, NamedTuple, Protocol, Sequence
 
 from mdtracker import dates, days, interviews, plans, recognize, reviews, scores, tracks
+from mdtracker import forecast as fc
 from mdtracker.config import Config, DomainSpec, Status
 from mdtracker.counts import Counts, count
 from mdtracker.model import Document, Problem, Row, Table, Task
@@ -25,6 +26,7 @@ from mdtracker.scores import Gap, ScorePoint, TopicResult
 from mdtracker.tracks import Track
 
 TODO = Status("todo", 0.0)
+TARGET_FIELD = "target interview date"  # a note's field that gives the forecast its target date (seed 000)
 
 
 class HeadingProgress(NamedTuple):
@@ -76,6 +78,7 @@ class FileSummary:
     section_items: tuple[tuple[frozenset[str], int, float, int], ...] = ()
     listed: tuple[Gap, ...] = ()  # the knowledge gaps the note lists (resolved or not: see `scores.gaps`)
     placed: tuple[days.Placed, ...] = ()  # dates written without a year, and where each year came from
+    targets: tuple[tuple[int, dt.date], ...] = ()  # (line, date) of each `Target Interview Date` field with a date
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,9 @@ class Analysis:
     summaries: Summaries = field(repr=False)
     config: Config = field(repr=False)
     errors: tuple[Problem, ...] = ()  # notes that could not be read
+    # the vault's git history from a day to today, `git(today, since)` (`git_history.read` on the vault's folder,
+    # as `Vault.analysis` hands it); None for summaries without a folder (`combine`): no git history
+    git: Callable[[dt.date, dt.date], fc.GitHistory] | None = field(default=None, repr=False, compare=False)
 
     def groups(self) -> list[str]:
         """The track groups (the app's SWE / ML switch), in order."""
@@ -265,6 +271,37 @@ class Analysis:
     def history(self) -> tuple[Completion, ...]:
         return tuple(sorted(self._every("history"), key=lambda c: (c.date, c.path, c.line), reverse=True))
 
+    @cached_property
+    def target(self) -> fc.Target | None:
+        """The forecast's target date: the config's `[forecast] target`, else the first `Target Interview Date`
+        a note writes (in path order), else the last milestone's target."""
+        fields = [fc.Target(day, "note", f"{path}:{line}", "Target Interview Date")
+                  for path, found in zip(self.summaries.column("path"), self.summaries.column("targets"))
+                  for line, day in found]
+        return fc.choose_target(self.config.forecast_target, self.config.source, fields, self._milestone_targets)
+
+    @property
+    def _milestone_targets(self) -> list[fc.Target]:
+        return [fc.Target(m.target, "milestone", f"{m.path}:{m.line}", m.text) for m in self.milestones]
+
+    @cached_property
+    def over_time(self) -> dict[str, Any]:
+        """The report's `activity` (completions per day over the heatmap's year, by source, streaks) and
+        `forecast` (burn-up, pace, finish, target, milestones): worked out once, for the report, the `forecast`
+        region and the dashboard alike (see `forecast`)."""
+        history = self.git(self.today, fc.window_start(self.today)) if self.git is not None else fc.NO_FOLDER
+        c = self.counts
+        return fc.over_time(self.today, c.done, c.total - c.cancelled - c.non_task, [h.date for h in self.history],
+                            history, self.target, self._milestone_targets)
+
+    @property
+    def activity(self) -> dict[str, Any]:
+        return self.over_time["activity"]
+
+    @property
+    def forecast(self) -> dict[str, Any]:
+        return self.over_time["forecast"]
+
     def _every(self, name: str) -> list[Any]:
         """The entries of one list field of every summary, in path order."""
         return [entry for entries in self.summaries.column(name) if entries for entry in entries]
@@ -326,7 +363,14 @@ def summarize(doc: Document, config: Config) -> FileSummary:
         problems=tuple(problems),
         domain_specs=tuple(_domain_specs(doc)),
         section_items=tuple(_section_items(doc, statuses)),
+        targets=tuple(_targets(doc)),
     )
+
+
+def _targets(doc: Document) -> list[tuple[int, dt.date]]:
+    """(line, date) of each `Target Interview Date` field that holds a date (`[Your interview date]` holds none)."""
+    return [(f.line, found[0]) for f in doc.fields
+            if " ".join(f.key.split()).casefold() == TARGET_FIELD and (found := dates.iso_dates(f.value))]
 
 
 def combine(summaries: Iterable[FileSummary], config: Config, today: dt.date,

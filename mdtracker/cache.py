@@ -24,14 +24,14 @@ import zlib
 from pathlib import Path
 from typing import Any, Callable, Container, Iterable, Iterator, TypeVar
 
-from mdtracker import __version__, codec
+from mdtracker import __version__, codec, files
 from mdtracker.config import Config
 from mdtracker.discovery import LEFTOVER_AFTER_S
 from mdtracker.vault import LostShard, Note, Vault
 
 CACHE_DIR = ".mdtracker"
 CACHE_FILE = "index.msgpack"
-CACHE_FORMAT = 13  # raise it whenever a record the cache holds changes
+CACHE_FORMAT = 14  # raise it whenever a record the cache holds changes
 MAX_FILE = 256 << 20  # no cache file of a real vault comes near this; a larger one is not read
 RACY_NS = 2_000_000_000  # a note modified this close to the cache's writing is checked by its content hash
 SHARDS = 64  # also the units of a cold parse on many cores: one worker writes each shard
@@ -317,14 +317,7 @@ def _holds(shard: Shard, keep: Container[str], notes: list[Note]) -> bool:
                for note in notes)
 
 
-def cache_folder(folder: Path) -> None:
-    """Make the cache's folder, which tells git to ignore it; refuse a link (OSError)."""
-    folder.mkdir(exist_ok=True)
-    if folder.is_symlink():
-        raise OSError(f"{folder} is a link")
-    ignore = folder / ".gitignore"
-    if not os.path.lexists(ignore):
-        ignore.write_text("# mdtracker's parse cache: safe to delete\n*\n")
+cache_folder = files.make_cache_folder
 
 
 def save(vault: Vault) -> None:

@@ -187,17 +187,20 @@ def main(ctx: click.Context, today: str | None, config_file: Path | None) -> Non
 def sync_command(run: Run) -> int:
     """Regenerate every managed region and cookie in the vault."""
     _warn_mojibake(run)
-    if run.fresh:
-        click.echo("Every region is up to date.")
-        return EXIT_OK
-    applied = run.engine.apply(run.today)
-    for err in applied.errors:
-        _error(str(err))
-    for o in applied.written:
+    written, errors = [], []
+    if not run.fresh:
+        applied = run.engine.apply(run.today)
+        written, errors = applied.written, [str(err) for err in applied.errors]
+    page, failed = _configured_dashboard(run, write=True)
+    for message in errors + ([failed] if failed else []):
+        _error(message)
+    for o in written:
         click.echo(f"updated {o.path}: " + ", ".join(f"{c.what} (line {c.line})" for c in o.changes))
-    if not applied.written and not applied.errors:
+    if page:
+        click.echo(f"updated {page}: dashboard")
+    if not written and not page and not errors and not failed:
         click.echo("Every region is up to date.")
-    return EXIT_ERROR if applied.errors else EXIT_OK
+    return EXIT_ERROR if errors or failed else EXIT_OK
 
 
 @main.command("watch", epilog=_epilog("watch"))
@@ -242,8 +245,14 @@ def watch_command(ctx: click.Context, vault: Path, today: str | None, config_fil
 def check_command(run: Run, diff: bool) -> int:
     """Change nothing; list every region that is out of date."""
     _warn_mojibake(run)
+    page, failed = _configured_dashboard(run, write=False)
+    if failed:
+        _error(failed)
+    if page:
+        click.echo(f"{page}: dashboard is out of date")
+    found = EXIT_ERROR if failed else EXIT_FOUND if page else EXIT_OK
     if run.fresh:
-        return EXIT_OK
+        return found
     outcomes, errors = run.engine.plan(run.today, known=not diff)
     for err in errors:
         _error(str(err))
@@ -255,9 +264,9 @@ def check_command(run: Run, diff: bool) -> int:
             click.echo("".join(difflib.unified_diff(
                 split_lines(o.note.text), split_lines(o.new_text), f"a/{o.path}", f"b/{o.path}")), nl=False)
     run.mark_fresh({o.path: o.changes for o in stale} | {e.path: None for e in errors})
-    if errors:
+    if errors or failed:
         return EXIT_ERROR
-    return EXIT_FOUND if stale else EXIT_OK
+    return EXIT_FOUND if stale or page else EXIT_OK
 
 
 @main.command("report", epilog=_epilog("report"))
@@ -349,16 +358,15 @@ def _terminated(signum: int, frame: object) -> None:
 @_vault_command()
 def dashboard_command(run: Run, output: Path | None) -> int:
     """Write one self-contained HTML page of the vault: today, readiness, history, scores and the forecast."""
-    from mdtracker import dashboard
+    from mdtracker import dashboard  # (deferred: start-up time; it loads Jinja2 and the git history)
 
     vault = run.vault
     for err in vault.errors:
         _error(str(err))
     try:
         out = output if output is not None else dashboard.default_path(vault.root, vault.config)
-        stamp = None if vault.errors else dashboard.stamp(vault.root, vault.config, run.today, vault.stats, out)
-        written = dashboard.write_dashboard(vault.root, vault.config, run.analysis, out, cache=run.engine.use_cache,
-                                             stamp=stamp)
+        written = dashboard.update(vault.root, vault.config, run.today, vault.stats, lambda: run.analysis, out,
+                                   cache=run.engine.use_cache and not vault.errors)
     except OSError as err:
         _error(f"{output or vault.config.dashboard_file}: cannot write the dashboard: {err.strerror or err}")
         return EXIT_ERROR
@@ -412,3 +420,20 @@ def init_command(ctx: click.Context, vault: Path, write: bool, today: str | None
     elif not asking:
         click.echo("Nothing written: run `mdtracker init --write` to make these changes.")
     return EXIT_ERROR if proposal.errors else EXIT_OK
+
+
+def _configured_dashboard(run: Run, write: bool) -> tuple[str | None, str | None]:
+    """Keep the config's `[dashboard] file` fresh (sync) or say whether it is (check): (the page's path in the
+    vault when it was, or would be, rewritten; an error), both None with no page configured or a fresh one."""
+    config = run.vault.config
+    if config.dashboard_file is None:
+        return None, None
+    from mdtracker import dashboard  # (deferred: start-up time, as for the dashboard command)
+
+    root = run.vault.root
+    try:
+        changed = dashboard.update(root, config, run.today, run.vault.stats, lambda: run.analysis,
+                                   cache=run.engine.use_cache and not run.vault.errors, write=write)
+    except OSError as err:
+        return None, f"{config.dashboard_file}: cannot write the dashboard: {err.strerror or err}"
+    return (config.dashboard_file if changed else None), None

@@ -17,20 +17,19 @@ import importlib.resources
 import json
 import math
 import os
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from mdtracker import __version__, git_history, report
+from mdtracker.analyze import Analysis
+from mdtracker.config import Config
 from mdtracker.counts import percent
+from mdtracker.files import make_cache_folder, write_file
 from mdtracker.recognize import title_only
-
-if TYPE_CHECKING:
-    from mdtracker.analyze import Analysis
-    from mdtracker.config import Config
 
 TEMPLATE = "dashboard.html.j2"
 DEFAULT_FILE = "dashboard.html"
@@ -58,43 +57,34 @@ def plain(report: dict[str, Any]) -> dict[str, Any]:
     return made(report, 0)
 
 
-def data_of(root: Path, analysis: Analysis, cache: bool = True) -> dict[str, Any]:
-    """The page's data: the report of the analysis, for the vault at `root`, without per-heading progress."""
-    from mdtracker import report
-
-    return plain(report.as_json(analysis, root=root, headings=False, cache=cache))
+def data_of(analysis: Analysis) -> dict[str, Any]:
+    """The page's data: the report of the analysis, without per-heading progress."""
+    return plain(report.as_json(analysis, headings=False))
 
 
-def write_dashboard(root: Path, config: Config, analysis: Analysis, out_path: Path | None = None,
-                    cache: bool = True, stamp: str | None = None) -> Path | None:
-    """Write the dashboard of the vault at `root` to `out_path` (default: the config's `[dashboard] file`, else
-    `dashboard.html` in the vault), atomically, and only when it changed. The path written, None if unchanged.
-    For `sync` and `watch` to keep a configured dashboard fresh. Raises OSError when it cannot write.
-
-    With a `stamp` (see `stamp`), a page written for the same stamp, and still as written, is not made again."""
-    out = out_path if out_path is not None else default_path(root, config)
+def update(root: Path, config: Config, today: dt.date, stats: Mapping[str, Any], analysis: Callable[[], Analysis],
+           out: Path | None = None, cache: bool = True, write: bool = True) -> Path | None:
+    """Bring the page at `out` (default: the config's `[dashboard] file`, else `dashboard.html` in the vault) up
+    to date: None when it is (nothing is even rendered when the page is the one written for the same notes,
+    day, config, template and git HEAD, untouched since: see `stamp`); else its path, written (atomically)
+    unless not `write` (`check`). `stats`: the notes as the vault found them; `analysis`, asked for only when
+    the page must be made. Raises OSError when it cannot write. For `dashboard`, and for `sync`, `watch` and
+    `check`, which keep a configured page fresh."""
+    out = out if out is not None else default_path(root, config)
     record = root / ".mdtracker" / STAMP_FILE
-    if stamp is not None and cache and _stamped(record, stamp, out):
+    stamped = stamp(root, config, today, stats, out) if cache else None
+    if stamped is not None and _stamped(record, stamped, out):
         return None
-    html = page(data_of(root, analysis, cache), name=root.resolve().name or str(root))
-    raw = html.encode("utf-8")
-    if stamp is not None and cache:
-        _stamp(record, stamp, out, raw)
+    raw = page(data_of(analysis()), name=root.resolve().name or str(root)).encode("utf-8")
     try:
-        if out.read_bytes() == raw:
-            return None
+        same = out.read_bytes() == raw
     except OSError:
-        pass
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(raw)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out
+        same = False
+    if write and not same:
+        write_file(out, raw)
+    if stamped is not None and (write or same):
+        _stamp(record, stamped, out, raw)
+    return None if same else out
 
 
 STAMP_FILE = "dashboard.json"
@@ -103,8 +93,6 @@ STAMP_FILE = "dashboard.json"
 def stamp(root: Path, config: Config, today: dt.date, notes: Any, out: Path) -> str:
     """What a page depends on, hashed: mdtracker, its template, the config, the day, the notes as the vault
     found them (path → size, mtime, digest), the repository's HEAD (the git history), the page's place."""
-    from mdtracker import __version__, git_history
-
     digest = hashlib.sha256()
     digest.update(json.dumps([__version__, config.fingerprint, today.isoformat(), os.path.abspath(out),
                               git_history.head(root), (_templates() / TEMPLATE).read_text("utf-8")]).encode())
@@ -125,19 +113,9 @@ def _stamped(record: Path, stamp: str, out: Path) -> bool:
 
 def _stamp(record: Path, stamp: str, out: Path, raw: bytes) -> None:
     try:
-        record.parent.mkdir(exist_ok=True)
-        ignore = record.parent / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# mdtracker's parse cache: safe to delete\n*\n")
-        fd, tmp = tempfile.mkstemp(dir=record.parent, prefix=".dashboard.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump({"stamp": stamp, "out": os.path.abspath(out), "sha256": hashlib.sha256(raw).hexdigest()},
-                          handle)
-            os.replace(tmp, record)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        make_cache_folder(record.parent)
+        write_file(record, json.dumps({"stamp": stamp, "out": os.path.abspath(out),
+                                       "sha256": hashlib.sha256(raw).hexdigest()}).encode())
     except OSError:
         pass
 
@@ -326,12 +304,14 @@ def topic_series(data: dict[str, Any]) -> dict[str, Any]:
     found = []
     for key, entries in by_topic.items():
         entries.sort(key=lambda e: (e[1]["date"] or "", e[1]["path"], e[1]["line"]))
+        found.append({"topic": entries[-1][1]["topic"], "entries": entries, "gap": key in gaps, "latest": entries[-1]})
+    found.sort(key=lambda t: (not t["gap"], t["latest"][1]["value"] if t["gap"] else 0, t["topic"].casefold()))
+    for shown in found[:TOPICS_LIMIT]:  # (the sparklines of the topics shown only: 17,000 on 10,000 notes)
+        entries = shown["entries"]
         n = len(entries)
         marks = [{"x": _scale(k, 0, max(1, n - 1), 4, SPARK_W - 4), "y": _scale(t["value"], 0, 1, SPARK_H - 4, 4)}
                  for k, (_, t) in enumerate(entries)]
-        found.append({"topic": entries[-1][1]["topic"], "entries": entries, "gap": key in gaps,
-                      "latest": entries[-1], "line": _points([(m["x"], m["y"]) for m in marks]), "marks": marks})
-    found.sort(key=lambda t: (not t["gap"], t["latest"][1]["value"] if t["gap"] else 0, t["topic"].casefold()))
+        shown.update(line=_points([(m["x"], m["y"]) for m in marks]), marks=marks)
     return {"topics": found[:TOPICS_LIMIT], "more": max(0, len(found) - TOPICS_LIMIT), "width": SPARK_W,
             "height": SPARK_H, "threshold_y": _scale(data["topics"]["gap_threshold"], 0, 1, SPARK_H - 4, 4)}
 

@@ -16,10 +16,11 @@ import time
 from pathlib import Path
 from typing import Iterable
 
+from mdtracker.files import TEMP_SUFFIX
+
 SKIPPED_FOLDERS = frozenset({".git", ".obsidian", ".mdtracker", "node_modules"})
 VAULT_TEMPLATES = "templates"  # a folder at the vault root holding the vault's own NAME.md.j2 templates
 SUFFIX = ".md.j2"
-TEMP_SUFFIX = ".mdtracker-tmp"  # what our atomic writes name their temporary files (`.NAME.XXXX.mdtracker-tmp`)
 LEFTOVER_AFTER_S = 60.0  # a temporary file of ours older than this was left by a run that was killed
 
 

@@ -23,6 +23,8 @@ from typing import BinaryIO
 
 from mdtracker.errors import NoteError
 
+TEMP_SUFFIX = ".mdtracker-tmp"  # what our atomic writes name their temporary files (`.NAME.XXXX.mdtracker-tmp`)
+
 BOM = "\ufeff"
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 
@@ -152,7 +154,7 @@ def _swap(note: NoteText, new_raw: bytes, rel: str, root: str | Path | None) -> 
     if not mode & stat.S_IWUSR:
         raise NoteError(rel, None, "read-only; left untouched", "read-only")
     try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".mdtracker-tmp")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
     except OSError:  # rewriting in place would not be atomic: an editor could see half a note
         raise NoteError(rel, None, "in a folder mdtracker may not create files in (an atomic rewrite needs one); "
                         "left untouched", "read-only") from None
@@ -191,7 +193,7 @@ def _expect(handle: BinaryIO, expected: bytes, rel: str) -> None:
 
 def _put_back(target: Path, theirs: bytes, ours: bytes, st: os.stat_result) -> None:
     """Restore another program's version that landed in the replaced file, unless it wrote again since."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".mdtracker-tmp")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=TEMP_SUFFIX)
     with os.fdopen(fd, "wb") as out:
         if (st.st_uid, st.st_gid) != (os.geteuid(), os.getegid()):
             os.fchown(out.fileno(), st.st_uid, st.st_gid)  # (it was possible a moment ago)
@@ -201,3 +203,35 @@ def _put_back(target: Path, theirs: bytes, ours: bytes, st: os.stat_result) -> N
         os.replace(tmp, target)
     else:
         os.unlink(tmp)
+
+
+
+def write_file(path: Path, raw: bytes, mode: int = 0o644) -> bool:
+    """Write a file mdtracker makes whole (the dashboard's page, a cache's JSON) atomically, and only when its
+    content differs: a temporary file in the same folder, then a rename. Whether it wrote. Raises OSError.
+    (Notes, which the user edits, go through `write_note`.)"""
+    try:
+        if path.read_bytes() == raw:
+            return False
+    except OSError:
+        pass
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TEMP_SUFFIX)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(raw)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    finally:  # a full disk leaves no half-written file behind
+        if os.path.lexists(tmp):
+            os.unlink(tmp)
+    return True
+
+
+def make_cache_folder(folder: Path) -> None:
+    """Make mdtracker's cache folder (`.mdtracker`), which tells git to ignore it; refuse a link (OSError)."""
+    folder.mkdir(exist_ok=True)
+    if folder.is_symlink():
+        raise OSError(f"{folder} is a link")
+    ignore = folder / ".gitignore"
+    if not os.path.lexists(ignore):
+        ignore.write_text("# mdtracker's parse cache: safe to delete\n*\n")

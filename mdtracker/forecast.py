@@ -1,9 +1,10 @@
 """The forecast: what was done day by day, done over time against the scope (a burn-up), the pace of the last
 7, 14 and 28 days, the date the remaining tasks are done at each pace, and the pace that a target date needs.
 
-Pure functions of plain data (dates and counts), so that each definition is tested on its own. The report
-builds its `activity` and `forecast` keys with `activity` and `forecast` below, from the completions the notes
-date and from what the vault's git history shows (`git_history`).
+Pure functions of plain data (dates and counts), so that each definition is tested on its own. The analysis
+(`analyze.Analysis.over_time`) builds the report's `activity` and `forecast` keys with `over_time` below, from
+the completions the notes date, the target dates they write, and what the vault's git history shows
+(`git_history`, which it is handed); `report --json`, the `forecast` region and the dashboard show that.
 
 Definitions (the README's Dashboard section says the same for users):
 - *scope* = the tasks that count (all but cancelled and non-tasks), *remaining* = scope − done.
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 PACE_DAYS = (7, 14, 28)
@@ -33,6 +35,25 @@ class Snapshot(NamedTuple):
     done: int  # done tasks
     dated: int  # of which the notes date (what `history` lists)
     scope: int  # tasks that count: all but cancelled and non-tasks
+
+
+@dataclass
+class GitHistory:
+    """Snapshots of the vault's notes (one a day, the last commit of the day, in day order), or a reason."""
+
+    snapshots: list[Snapshot] = field(default_factory=list)
+    reason: str | None = None  # why there is no git history
+    commits: int = 0  # commits read
+    after_today: bool = False  # some commit is dated after `today` (a "today" fixed in the past)
+
+    def state(self) -> dict[str, Any]:
+        """What the report says of it."""
+        return {"used": self.reason is None, "reason": self.reason, "commits": self.commits,
+                "days": len(self.snapshots),
+                "first": self.snapshots[0].day.isoformat() if self.snapshots else None}
+
+
+NO_FOLDER = GitHistory(reason="no vault folder to look for a git repository in")
 
 
 def window_start(today: dt.date) -> dt.date:
@@ -204,4 +225,22 @@ def forecast(today: dt.date, done_now: int, scope_now: int, notes: Mapping[dt.da
                        for m in sorted(milestones, key=lambda m: (m.day, m.where))],
         "burnup": [{"date": day.isoformat(), "done": done, "scope": scope}
                    for day, done, scope in burn_up(completions, done_now, scope_of, scope_now, start, today)],
+    }
+
+
+def over_time(today: dt.date, done_now: int, scope_now: int, history: Sequence[dt.date], history_of: GitHistory,
+              target: Target | None, milestones: Sequence[Target]) -> dict[str, Any]:
+    """The report's `activity` and `forecast`: from the days of the completions the notes date (`history`),
+    the vault's git history (its snapshots up to today; the notes on disk are today's last state), the target
+    and the milestones."""
+    start = window_start(today)
+    notes = per_day(history, start, today)
+    snapshots = list(history_of.snapshots)
+    if history_of.reason is None and not history_of.after_today:
+        snapshots.append(Snapshot(today, done_now, len(history), scope_now))
+    git = git_completions(snapshots, start) if history_of.reason is None else {}
+    scope_of = {s.day: s.scope for s in snapshots} if history_of.reason is None else {}
+    return {
+        "activity": activity(today, notes, git, history_of.state()),
+        "forecast": forecast(today, done_now, scope_now, notes, git, scope_of, target, milestones),
     }

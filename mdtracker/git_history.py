@@ -18,14 +18,16 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from mdtracker import __version__
+from mdtracker.analyze import summarize
 from mdtracker.config import Config
-from mdtracker.forecast import Snapshot
+from mdtracker.discovery import excluded, note_name, searched
+from mdtracker.errors import NoteError
+from mdtracker.files import decode, make_cache_folder, write_file
+from mdtracker.forecast import GitHistory, Snapshot
+from mdtracker.parse import parse
 
 CACHE_FILE = "git-history.json"
 CACHE_FORMAT = 1
@@ -36,22 +38,6 @@ BATCH_BYTES = 64_000_000  # blob bytes asked of one `git cat-file --batch` at mo
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _HARDENING = ["--no-pager", "-c", "core.fsmonitor=false", "-c", "log.showSignature=false",
               "-c", "core.hooksPath=/dev/null", "-c", "safe.bareRepository=explicit"]
-
-
-@dataclass
-class GitHistory:
-    """Snapshots of the vault's notes (one a day, the last commit of the day, in day order), or a reason."""
-
-    snapshots: list[Snapshot] = field(default_factory=list)
-    reason: str | None = None  # why there is no git history
-    commits: int = 0  # commits read
-    after_today: bool = False  # some commit is dated after `today` (a "today" fixed in the past)
-
-    def state(self) -> dict[str, Any]:
-        """What the report says of it."""
-        return {"used": self.reason is None, "reason": self.reason, "commits": self.commits,
-                "days": len(self.snapshots),
-                "first": self.snapshots[0].day.isoformat() if self.snapshots else None}
 
 
 class _Failed(Exception):
@@ -206,8 +192,6 @@ def _tree(root: Path, commit: str, prefix: str, config: Config) -> dict[str, str
 
 def _is_note(path: str, prefix: str, config: Config) -> bool:
     """Whether the vault would take this repository path for a note (the vault's own discovery rules)."""
-    from mdtracker.discovery import excluded, note_name, searched
-
     if not path.startswith(prefix):
         return False
     parts = path[len(prefix):].split("/")
@@ -218,9 +202,6 @@ def _is_note(path: str, prefix: str, config: Config) -> bool:
 def note_counts(text: str, rel: str, config: Config) -> tuple[int, int, int]:
     """(done, dated, scope) of one note's text: the one place that parses and summarizes for the history.
     Tasks inside mdtracker's own regions are not the user's: the parser leaves them out."""
-    from mdtracker.analyze import summarize
-    from mdtracker.parse import parse
-
     summary = summarize(parse(text, rel), config)
     c = summary.counts
     return c.done, len(summary.history), c.total - c.cancelled - c.non_task
@@ -241,9 +222,6 @@ def _counts(root: Path, config: Config, blobs: set[str], cache: bool) -> dict[st
 
 
 def _parse_blobs(root: Path, config: Config, blobs: list[str]) -> dict[str, tuple[int, int, int]]:
-    from mdtracker.errors import NoteError
-    from mdtracker.files import decode
-
     sizes = {}
     for line in _git(root, "cat-file", "--batch-check", stdin="".join(b + "\n" for b in blobs).encode()).splitlines():
         parts = line.decode("ascii", "replace").split()
@@ -300,20 +278,10 @@ def _load(path: Path, key: str) -> dict[str, tuple[int, int, int]]:
 
 
 def _store(folder: Path, key: str, blobs: dict[str, tuple[int, int, int]]) -> None:
-    """Write the cache atomically (a temp file in the same folder, then a rename); a read-only vault has none."""
+    """Write the cache atomically; a read-only vault has none."""
+    data = {"format": CACHE_FORMAT, "key": key, "blobs": {b: list(v) for b, v in sorted(blobs.items())}}
     try:
-        folder.mkdir(exist_ok=True)
-        ignore = folder / ".gitignore"
-        if not ignore.exists():
-            ignore.write_text("# mdtracker's parse cache: safe to delete\n*\n")
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".git-history.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                json.dump({"format": CACHE_FORMAT, "key": key, "blobs": {b: list(v) for b, v in sorted(blobs.items())}},
-                          out, separators=(",", ":"))
-            os.replace(tmp, folder / CACHE_FILE)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        make_cache_folder(folder)
+        write_file(folder / CACHE_FILE, json.dumps(data, separators=(",", ":")).encode())
     except OSError:
         pass

@@ -149,7 +149,7 @@ def propose(root: Path, config: Config, config_path: Path | None, today: dt.date
     statuses = {**_unknown_statuses(analysis), **(answers or {})}
     files: dict[str, str] = {}
     new_config = config
-    if statuses:
+    if statuses or config_path is None:  # a vault with no config gets one: what init saw, and the defaults
         old_text = config_path.read_text("utf-8") if config_path is not None and config_path.is_file() else None
         text = _config_text(old_text, statuses, analysis)
         shown = config_path.name if config_path is not None else CONFIG_NAME
@@ -175,7 +175,13 @@ def propose(root: Path, config: Config, config_path: Path | None, today: dt.date
         proposed[DASHBOARD] = _dashboard(analysis, domains)
         insertions[DASHBOARD] = [Insertion(1, "a dashboard that gathers the vault")]
 
-    synced, failed = _plan(root, new_config, {**{r: t for r, t in texts.items() if repaired[r]}, **proposed}, today)
+    buffers = {**{r: t for r, t in texts.items() if repaired[r]}, **proposed}
+    synced, failed = _plan(root, new_config, buffers, today)
+    for _ in range(2):  # once filled, a note's regions move its lines, which another note's region may cite:
+        again, failed = _plan(root, new_config, {**buffers, **synced}, today)  # plan once more from there
+        if all(again.get(rel, text) == text for rel, text in synced.items()):
+            break
+        synced = {**synced, **again}
     result = []
     for rel in sorted(set(texts) | set(proposed)):
         old = notes[rel].text if rel in notes else ""
@@ -245,9 +251,10 @@ def _config_text(old: str | None, statuses: dict[str, tuple[str, str, int, str]]
         if at is not None:
             return "".join(lines[:at + 1] + [e + "\n" for e in entries] + lines[at + 1:])
         return old + ("" if old.endswith("\n") or not old else "\n") + "\n[statuses]\n" + "\n".join(entries) + "\n"
-    out = ["# mdtracker settings, proposed by `mdtracker init`. Every key is optional: see the README.", "",
-           "[statuses]", "# The notes use checkbox marks that are not the defaults ([ ] [x] [/] [-]).", *entries, "",
-           "[reviews]", "# A task done with a ✅ date is a studied topic: reviewed 1, 3, 7 and 14 days later.",
+    out = ["# mdtracker settings, proposed by `mdtracker init`. Every key is optional: see the README.", ""]
+    if entries:
+        out += ["[statuses]", "# The notes use checkbox marks that are not the defaults ([ ] [x] [/] [-]).", *entries, ""]
+    out += ["[reviews]", "# A task done with a ✅ date is a studied topic: reviewed 1, 3, 7 and 14 days later.",
            "intervals = [1, 3, 7, 14]"]
     domains = analysis.readiness.domains
     if domains:
@@ -255,6 +262,8 @@ def _config_text(old: str | None, statuses: dict[str, tuple[str, str, int, str]]
                 "# here instead, uncomment and edit:"]
         for d in domains:
             out += ["# [[domains]]", f'# name = "{d.name}"', f"# weight = {d.weight:g}"]
+    out += ["", "# The HTML dashboard (`mdtracker dashboard`): name a file here and sync and watch keep it fresh.",
+            "# [dashboard]", '# file = "dashboard.html"']
     return "\n".join(out) + "\n"
 
 

@@ -14,7 +14,7 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from mdtracker import timeline, view
+from mdtracker import view
 from mdtracker.analyze import Analysis
 from mdtracker.counts import Counts, percent
 from mdtracker.errors import NoteError
@@ -56,14 +56,12 @@ def _write(value: Any, out: TextIO, depth: int) -> None:
         out.write(_ENCODE(value))
 
 
-def as_json(a: Analysis, root: Path | None = None, headings: bool = True, cache: bool | None = None) -> dict[str, Any]:
+def as_json(a: Analysis, headings: bool = True) -> dict[str, Any]:
     """The report of SPEC §6. Its lists of entries are iterators, made as `write_json` writes them.
 
-    `activity` and `forecast` look at the vault's folder (`root`, else the analysis's) for its git history and
-    its notes' target dates; without `cache` (default: as the vault was loaded), nothing in `.mdtracker/` is
-    read or written for them. Without `headings`, the notes' entries leave out their progress per heading (the
-    dashboard shows none: on 10,000 notes they are a third of the report's time)."""
-    over_time = timeline.report_keys(a, root, cache)
+    `activity` and `forecast` are the analysis's (`Analysis.over_time`: the notes' dates and the vault's git
+    history). Without `headings`, the notes' entries leave out their progress per heading (the dashboard shows
+    none: on 10,000 notes they are a third of the report's time)."""
     f = view.JSON
     files: Iterator[dict[str, Any]]
     if headings:
@@ -96,7 +94,8 @@ def as_json(a: Analysis, root: Path | None = None, headings: bool = True, cache:
         },
         "history": each(a.history, view.completion),
         "problems": each(a.problems, view.problem),
-        **over_time,
+        "activity": a.activity,
+        "forecast": a.forecast,
     }
 
 
@@ -158,7 +157,7 @@ def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
         console.print(Panel(Group(
             Text.assemble(("Readiness ", "bold"), (percent(a.readiness.overall), "bold green")), table,
         ), title="Weighted readiness", title_align="left", expand=False))
-    _print_forecast(timeline.report_keys(a)["forecast"], console)
+    _print_forecast(a.forecast, console)
     if a.files:
         table = Table(title="Progress per note", title_justify="left", title_style="bold",
                       show_edge=False, box=None, padding=(0, 1))

@@ -9,6 +9,7 @@ it the cache's shards and a way to parse again the notes the cache lost.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol
@@ -152,6 +153,7 @@ class Vault:
     garbled: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with mojibake (read repaired)
     jobs: int | None = None
     store: bool = False  # notes parsed again go to the cache's shards where they are parsed (cache on, not watch)
+    use_cache: bool = True  # the command keeps caches in `.mdtracker/` (not with --no-cache)
     held: dict[str, Note] | None = None  # watch: the notes of its last step, in memory
     parse: Callable[[list[Entry]], list[Note]] = lambda entries: []  # parses again notes the cache lost
     buffers: dict[str, NoteText] = field(default_factory=dict)  # notes an editor's buffer stands in for
@@ -296,11 +298,13 @@ class Vault:
         for, when it is asked (so it sees the vault as it is then)."""
         # deferred: the analysis loads with the parser, which a warm run that finds nothing changed never
         # needs (see `pipeline._stage`)
+        from mdtracker import git_history
         from mdtracker.analyze import Analysis
         from mdtracker.model import Problem
 
         errors = tuple(Problem(e.path, e.line or 1, e.code, e.message) for e in self.errors)
-        return Analysis(today, _Summaries(self), self.config, errors)
+        git = functools.partial(git_history.read, self.root, self.config, cache=self.use_cache)
+        return Analysis(today, _Summaries(self), self.config, errors, git=git)
 
     def shards(self) -> list[Shelf]:
         """The cache's shards (read once)."""

@@ -204,8 +204,8 @@ class Lazy(dict):  # type: ignore[type-arg]
 
 
 def vault(a: Analysis) -> Lazy:
-    """The whole analysis, as templates see it (`vault`): the keys of the JSON report, with dates as dates,
-    and a few that templates alone use (`counts`, `groups`, `topic_scores`, and `scenarios`, `stories` and
+    """The whole analysis, as templates see it (`vault`): the keys of the JSON report, with dates as dates
+    (but in `activity` and `forecast`, which are the report's own), and a few that templates alone use (`counts`, `groups`, `topic_scores`, and `scenarios`, `stories` and
     `applications` beside `interviews`)."""
     f = TEMPLATE
     interviews = Lazy({"scenarios": lambda: entries(a.scenarios, scenarios, f),
@@ -234,8 +234,8 @@ def vault(a: Analysis) -> Lazy:
         "applications": lambda: interviews["applications"],
         "history": lambda: entries(a.history, completion, f),
         "problems": lambda: entries(a.problems, problem, f),
-        "forecast_target": lambda: a.config.forecast_target,
-        "config_source": lambda: a.config.source or "config",
+        "activity": lambda: a.activity,
+        "forecast": lambda: a.forecast,
     })
 
 

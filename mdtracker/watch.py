@@ -24,6 +24,7 @@ from typing import Callable
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 
+from mdtracker import dashboard
 from mdtracker.config import Config
 from mdtracker.discovery import VAULT_TEMPLATES, note_name, searched
 from mdtracker.engine import Engine
@@ -151,12 +152,32 @@ class Watcher:
         for o in applied.written:
             self.writes += 1
             self.say(f"updated {o.path}: " + ", ".join(f"{c.what} (line {c.line})" for c in o.changes))
+        if config.dashboard_file is not None:
+            self._dashboard(config, today)
         engine.save()  # (when the step learnt something: else the cache on disk says it all already)
         if cold:  # every note's summary, held from now on between steps: read now, not at the first change
             engine.hold()
         if everything:
             self.looked = time.monotonic()
             self.look_cost = self.looked - start
+
+    def _dashboard(self, config: Config, today: dt.date) -> None:
+        """Keep the config's `[dashboard] file` fresh, as sync does (made again only when its inputs changed)."""
+        engine = self.engine
+        assert engine is not None
+        vault = engine.current
+        try:
+            written = dashboard.update(self.root, config, today, vault.stats, lambda: engine.analysis(today),
+                                       cache=not vault.errors)
+        except OSError as err:
+            message = f"{config.dashboard_file}: cannot write the dashboard: {err.strerror or err}"
+            if message not in self.reported:
+                self.say(message)
+                self.reported.add(message)
+            return
+        if written is not None:
+            self.writes += 1
+            self.say(f"updated {config.dashboard_file}: dashboard")
 
     def due_for_a_look(self) -> bool:
         """Whether it is time to look at every note, in case the system dropped events."""

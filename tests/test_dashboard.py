@@ -407,6 +407,96 @@ def test_report_prints_the_forecast(tmp_path, capsys):
     assert "target 2025-12-20 (last milestone, plan.md:8), in 28 days: needs 0.79 a day" in " ".join(out.split())
 
 
+def test_a_note_s_target_date_is_a_summary_field_read_from_the_cache_like_the_others(tmp_path, capsys, monkeypatch):
+    from mdtracker import analyze, files
+    from mdtracker.config import Config
+    from mdtracker.parse import parse
+
+    text = "# Plan\n\n**Target Interview Date**: 2026-01-15\n\n- [ ] a\n\nTarget Interview Date:: 2026-03-01\n"
+    summary = analyze.summarize(parse(text, "plan.md"), Config())
+    assert summary.targets == ((3, D("2026-01-15")), (7, D("2026-03-01")))
+    assert analyze.summarize(parse("**Target Interview Date**: [Your interview date]\n", "t.md"), Config()).targets == ()
+    vault = tmp_path / "v"
+    _plan(vault, "**Target Interview Date**: 2026-01-15")
+    (vault / "mdtracker.toml").write_text('today = "2025-11-22"\n', "utf-8")
+    first = report_json(vault, capsys=capsys)["forecast"]["target"]
+    read = []
+    real = files.read_note
+    monkeypatch.setattr(files, "read_note", lambda *a, **k: read.append(a) or real(*a, **k))
+    assert report_json(vault, capsys=capsys)["forecast"]["target"] == first  # warm: from the cache's summaries
+    assert read == [] and (first["date"], first["where"]) == ("2026-01-15", "plan.md:3")
+
+
+def test_the_forecast_region_report_and_dashboard_agree_on_a_note_s_target(tmp_path, capsys):
+    vault = tmp_path / "v"
+    _plan(vault, "**Target Interview Date**: 2026-01-15")
+    (vault / "mdtracker.toml").write_text('today = "2025-11-22"\n', "utf-8")
+    (vault / "forecast.md").write_text("<!-- mdtracker:begin forecast -->\n<!-- mdtracker:end forecast -->\n", "utf-8")
+    assert run(["sync", str(vault)]) == 0
+    f = report_json(vault, capsys=capsys)["forecast"]
+    assert f["target"]["source"] == "note"
+    text = (vault / "forecast.md").read_text("utf-8")
+    assert "- **Target**: 2026-01-15 (Target Interview Date, `plan.md:3`), in 54 days\n" in text
+    assert f"- **Needed**: {f['target']['needed_per_day']:.2f} tasks a day\n" in text
+    page = Page(make_dashboard(vault, tmp_path / "d.html"))
+    assert page.values["forecast.target.needed_per_day"] == f["target"]["needed_per_day"]
+    assert page.values["forecast.target.days_left"] == 54 and "days to 2026-01-15" in " ".join(page.text.split())
+
+
+def test_sync_and_check_keep_a_configured_dashboard_fresh(tmp_path, capsys):
+    vault = tmp_path / "v"
+    _plan(vault)
+    (vault / "mdtracker.toml").write_text('today = "2025-11-22"\n[dashboard]\nfile = "board.html"\n', "utf-8")
+    page = vault / "board.html"
+    capsys.readouterr()
+    assert run(["check", str(vault)]) == 1
+    assert capsys.readouterr().out == "board.html: dashboard is out of date\n" and not page.exists()
+    assert run(["sync", str(vault)]) == 0
+    assert capsys.readouterr().out == "updated board.html: dashboard\n"
+    assert check_numbers(Page(page.read_text("utf-8")), report_json(vault, capsys=capsys)) > 20
+    before = page.stat().st_mtime_ns
+    assert run(["sync", str(vault)]) == 0 and run(["check", str(vault)]) == 0
+    assert capsys.readouterr().out == "Every region is up to date.\n" and page.stat().st_mtime_ns == before
+    note = vault / "plan.md"
+    note.write_text(note.read_text("utf-8").replace("- [ ] left 0", "- [x] left 0 ✅ 2025-11-22"), "utf-8")
+    assert run(["check", str(vault)]) == 1
+    assert capsys.readouterr().out == "board.html: dashboard is out of date\n" and page.stat().st_mtime_ns == before
+    assert run(["sync", "--no-cache", str(vault)]) == 0
+    assert "13 of 34 tasks done" in " ".join(Page(page.read_text("utf-8")).text.split())
+    assert run(["check", str(vault)]) == 0
+    assert sorted(p.name for p in vault.iterdir()) == [".mdtracker", "board.html", "mdtracker.toml", "plan.md"]
+    page.write_text("edited by hand", "utf-8")
+    assert run(["check", str(vault)]) == 1
+    assert run(["sync", str(vault)]) == 0 and "13 of 34 tasks done" in " ".join(Page(page.read_text("utf-8")).text.split())
+    (vault / "board.html").unlink()
+    (vault / "board.html").mkdir()  # cannot be written: an error, as a region that cannot be
+    capsys.readouterr()
+    assert run(["sync", str(vault)]) == 2
+    assert "board.html: cannot write the dashboard" in capsys.readouterr().err
+
+
+def test_watch_keeps_a_configured_dashboard_fresh(tmp_path):
+    from mdtracker.pipeline import load_config
+    from mdtracker.watch import Watcher
+
+    vault = tmp_path / "v"
+    _plan(vault)
+    (vault / "mdtracker.toml").write_text('today = "2025-11-22"\n[dashboard]\nfile = "board.html"\n', "utf-8")
+    said: list[str] = []
+    watcher = Watcher(vault, lambda: load_config(vault), lambda: D("2025-11-22"), said.append)
+    watcher.step()
+    page = vault / "board.html"
+    assert said == ["updated board.html: dashboard"] and "12 of 34 tasks done" in " ".join(Page(page.read_text()).text.split())
+    before = page.stat().st_mtime_ns
+    watcher.step()
+    assert said == ["updated board.html: dashboard"] and page.stat().st_mtime_ns == before  # nothing changed
+    note = vault / "plan.md"
+    note.write_text(note.read_text("utf-8").replace("- [ ] left 0", "- [x] left 0"), "utf-8")
+    watcher.step({"plan.md"})
+    assert said[-1] == "updated board.html: dashboard"
+    assert "13 of 34 tasks done" in " ".join(Page(page.read_text()).text.split())
+
+
 # --- the command and the config ---------------------------------------------------------------------------------
 
 

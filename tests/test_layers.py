@@ -15,14 +15,14 @@ PACKAGE = Path(__file__).resolve().parents[1] / "mdtracker"
 LAYERS = [
     {"__init__", "codec", "errors", "files", "dates", "recognize", "mojibake", "counts", "config", "discovery"},
     {"layout", "regions", "model", "parse"},
-    {"days", "reviews", "tracks", "plans", "scores", "interviews", "analyze"},
+    {"days", "reviews", "tracks", "plans", "scores", "interviews", "forecast", "analyze"},
     {"sandbox", "view", "render"},
-    {"vault"},
+    {"vault", "git_history"},
     {"transform", "cache"},
     {"workers", "stage"},
     {"pipeline"},
     {"engine"},
-    {"report", "lint", "watch", "dashboard", "forecast", "git_history", "timeline", "init", "lsp", "cli", "__main__"},
+    {"report", "lint", "watch", "dashboard", "init", "lsp", "cli", "__main__"},
 ]
 LAYER = {name: n for n, names in enumerate(LAYERS) for name in names}
 

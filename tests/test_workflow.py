@@ -257,3 +257,45 @@ def test_the_readme_example_is_what_sync_writes(tmp_path, capsys):
     shutil.copytree(ROOT / "vault", tmp_path / "vault")
     assert run(["sync", "--today", "2025-11-22", str(tmp_path / "vault")]) == 0
     assert (tmp_path / "vault" / "dashboard.md").read_text() == block
+
+
+def test_gaps_match_topics_as_comparing_each_with_all_would():
+    """`scores.gaps` looks topics up by word, subset and acronym: the same gaps as comparing each result with
+    every topic kept (the rule of `same_topic`), on random names made of few words."""
+    import random
+
+    from mdtracker import scores
+
+    def slow(results, listed, threshold):
+        ordered = sorted(results, key=lambda r: (r.date or dt.date.min, r.path, r.line))
+        latest = []
+        for r in ordered:
+            at = next((n for n, k in enumerate(latest) if scores.same_topic(k.topic, r.topic)), None)
+            if at is None:
+                latest.append(r)
+            else:
+                latest[at] = r
+        found = [scores.Gap(r.path, r.line, r.topic, r.value, r.date, "low-latest") for r in latest if r.value < threshold]
+        for gap in listed:
+            scored = next((r for r in latest if scores.same_topic(r.topic, gap.topic)), None)
+            if scored is not None and (scored.date or dt.date.min) >= (gap.date or dt.date.min):
+                continue
+            if any(scores.same_topic(g.topic, gap.topic) for g in found):
+                continue
+            found.append(gap)
+        return sorted(found, key=lambda g: (g.value if g.value is not None else -1.0, g.topic))
+
+    rng = random.Random(3)
+    words = "FSDP ZeRO LLM systems sync stream attention the of kernel (Q1-3) a and memory KV cache".split()
+
+    def name(most: int) -> str:
+        return " ".join(rng.choice(words) for _ in range(rng.randint(0, most)))
+
+    def day() -> dt.date | None:
+        return dt.date(2025, 1, 1 + rng.randint(0, 20)) if rng.random() < 0.8 else None
+
+    for _ in range(300):
+        results = [scores.TopicResult(f"n{i}.md", i, name(4 if rng.random() < 0.9 else 11), rng.random(), day())
+                   for i in range(rng.randint(1, 40))]
+        listed = [scores.Gap(f"l{i}.md", i, name(3), None, day(), "listed") for i in range(rng.randint(0, 10))]
+        assert scores.gaps(results, listed, 0.5) == slow(results, listed, 0.5)
