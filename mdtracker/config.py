@@ -97,7 +97,12 @@ def load(path: Path | None, shown: str | None = None) -> Config:
     if path is None:
         return Config()
     name = shown or str(path)
-    text = _read(path, name)
+    return from_text(_read(path, name), name, pyproject=path.name == "pyproject.toml")
+
+
+def from_text(text: str, name: str, pyproject: bool = False) -> Config:
+    """A config from its text (an editor's buffer of `mdtracker.toml`, or the file as read), named `name`
+    in errors; `pyproject`: the text of a `pyproject.toml`, whose `[tool.mdtracker]` table is the config."""
     try:
         data = tomllib.loads(text)
     except RecursionError:  # tomllib reads nested arrays and tables by recursion
@@ -106,7 +111,7 @@ def load(path: Path | None, shown: str | None = None) -> Config:
         m = re.search(r"\(at line (\d+), column \d+\)", str(err))
         message = re.sub(r"\s*\(at line \d+, column \d+\)", "", str(err))
         raise ConfigError(name, int(m.group(1)) if m else None, f"invalid TOML: {message}") from None
-    if path.name == "pyproject.toml":
+    if pyproject:
         data = data.get("tool", {}).get("mdtracker", {})
     checker = _Checker(name, text)
     fingerprint = hashlib.sha256(text.encode()).hexdigest()[:16]
