@@ -18,7 +18,7 @@ import logging
 import os
 import re
 import sys
-import tomllib
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, TypeVar
@@ -588,6 +588,7 @@ class Session:
         table = "[tool.mdtracker.statuses]" if pyproject else "[statuses]"
         entry = f"{json.dumps(symbol, ensure_ascii=False)} = \"{kind}\"\n"
         uri = uris.from_fs_path(str(path)) or ""
+        text: str | None
         if self.config_text is not None:
             text = self.config_text
         else:
@@ -729,6 +730,7 @@ class TrackerServer(LanguageServer):
         self.edited: set[str] = set()  # open notes whose text changed: their diagnostics are published anyway
         self.everything = False  # look at every note at the next update
         self.timer: asyncio.TimerHandle | None = None
+        self.last_flush = 0.0  # (time.monotonic) when the last update started
         self.published: dict[str, list[lsp.Diagnostic]] = {}
         self.started = False
 
@@ -745,15 +747,16 @@ class TrackerServer(LanguageServer):
             log.warning(message)
 
     def schedule(self) -> None:
-        """An update soon: after the changes of a burst of keystrokes have arrived."""
+        """An update soon: at once after a quiet spell (a keystroke's diagnostics should not wait), at most
+        one every `DEBOUNCE_S` while a burst of changes arrives (a paste, fast typing, a `git checkout`)."""
         if self.timer is not None:
-            self.timer.cancel()
+            return  # one is on its way: it takes these changes too
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
             self.flush()
             return
-        self.timer = loop.call_later(DEBOUNCE_S, self.flush)
+        self.timer = loop.call_later(max(0.0, self.last_flush + DEBOUNCE_S - time.monotonic()), self.flush)
 
     def flush(self) -> None:
         """Bring the vault up to date now, if anything waits, and publish what changed."""
@@ -762,6 +765,7 @@ class TrackerServer(LanguageServer):
             self.timer = None
         if not self.pending and not self.everything and self.started:
             return
+        self.last_flush = time.monotonic()
         touched = None if self.everything or not self.started else set(self.pending)
         self.pending, self.everything, self.started = set(), False, True
         session = self.session
@@ -780,13 +784,13 @@ class TrackerServer(LanguageServer):
             rel = session.rel(uri)
             if rel is None:
                 continue
-            found = guard(lambda: session.diagnostics(rel, self.lines(uri)), [], self)
+            found: list[lsp.Diagnostic] = guard(lambda: session.diagnostics(rel, self.lines(uri)), [], self)
             if rel in self.edited or found != self.published.get(uri):
                 self.published[uri] = found
                 self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri, found))
         self.edited.clear()
         config_uri = uris.from_fs_path(str(session.config_path())) or ""
-        found = session.config_diagnostics()
+        found = session.config_diagnostics()  # (on the config file, open or not)
         if found != self.published.get(config_uri, []):
             self.published[config_uri] = found
             self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(config_uri, found))
@@ -927,7 +931,7 @@ def make_server(root: Path | None, config_file: Path | None = None, today: dt.da
     @server.feature(lsp.TEXT_DOCUMENT_INLAY_HINT)
     def inlay_hint(ls: TrackerServer, params: lsp.InlayHintParams) -> list[lsp.InlayHint]:
         return guard(lambda: _answer(ls, params.text_document.uri, lambda rel, lines: ls.session.inlay_hints(
-            rel, lines, params.range.start.line, params.range.end.line)), [], ls)
+            rel, lines, params.range.start.line, params.range.end.line)) or [], [], ls)
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
     def hover(ls: TrackerServer, params: lsp.HoverParams) -> lsp.Hover | None:
@@ -942,10 +946,10 @@ def make_server(root: Path | None, config_file: Path | None = None, today: dt.da
     @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
                     lsp.CompletionOptions(trigger_characters=["[", " ", "\ufe0f"]))
     def completion(ls: TrackerServer, params: lsp.CompletionParams) -> lsp.CompletionList:
-        items = guard(lambda: _answer(ls, params.text_document.uri,
-                                      lambda rel, lines: ls.session.completions(lines, params.position), flush=False),
-                      [], ls)
-        return lsp.CompletionList(is_incomplete=False, items=items or [])
+        items: list[lsp.CompletionItem] = guard(lambda: _answer(
+            ls, params.text_document.uri, lambda rel, lines: ls.session.completions(lines, params.position),
+            flush=False) or [], [], ls)
+        return lsp.CompletionList(is_incomplete=False, items=items)
 
     @server.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
                     lsp.CodeActionOptions(code_action_kinds=[lsp.CodeActionKind.QuickFix,
@@ -954,8 +958,8 @@ def make_server(root: Path | None, config_file: Path | None = None, today: dt.da
     def code_action(ls: TrackerServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
         uri = params.text_document.uri
         return guard(lambda: _answer(ls, uri, lambda rel, lines: ls.session.code_actions(
-            uri, rel, lines, params.range.start.line, params.range.end.line, list(params.context.diagnostics))),
-            [], ls) or []
+            uri, rel, lines, params.range.start.line, params.range.end.line, list(params.context.diagnostics))) or [],
+            [], ls)
 
     @server.feature(lsp.SHUTDOWN)
     def shutdown(ls: TrackerServer, params: None) -> None:

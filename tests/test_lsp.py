@@ -261,6 +261,59 @@ async def _config_session(vault: Path) -> None:
         assert (6, "unknown-status") not in _codes(client, plan)
 
 
+def test_mojibake_repairs_and_inserting_a_region_and_the_config_as_typed(tmp_path):
+    vault = _vault(tmp_path)
+    asyncio.run(_more_session(vault))
+
+
+async def _more_session(vault: Path) -> None:
+    async with _client(vault) as client:
+        garbled = "# Urgent " + "🔴".encode().decode("cp1252") + "\n\n- [ ] fix " + "✅".encode().decode("cp1252") + "\n"
+        note = _open(client, vault / "garbled.md", garbled)
+        await _until(lambda: [c for _, c in _codes(client, note)] == ["mojibake", "mojibake"])
+        actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+            lsp.TextDocumentIdentifier(note), lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0)),
+            lsp.CodeActionContext(diagnostics=[])))
+        by_title = {a.title: a for a in actions or []}
+        assert _apply(garbled, by_title["Repair mojibake on this line"].edit.changes[note]) == \
+            garbled.replace("ðŸ”´", "🔴")
+        repaired = _apply(garbled, by_title["Repair mojibake in this note"].edit.changes[note])
+        assert repaired == "# Urgent 🔴\n\n- [ ] fix ✅\n"
+        _change(client, note, 2, repaired)
+        await _until(lambda: _codes(client, note) == [])
+
+        # on an empty line: insert a region, which is then stale until updated
+        actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+            lsp.TextDocumentIdentifier(note), lsp.Range(lsp.Position(1, 0), lsp.Position(1, 0)),
+            lsp.CodeActionContext(diagnostics=[])))
+        by_title = {a.title: a for a in actions or []}
+        assert {"Insert region progress", "Insert region readiness", "Insert region overdue"} <= set(by_title)
+        text = _apply(repaired, by_title["Insert region progress"].edit.changes[note])
+        assert text == "# Urgent 🔴\n<!-- mdtracker:begin progress -->\n<!-- mdtracker:end progress -->\n\n- [ ] fix ✅\n"
+        _change(client, note, 3, text)
+        await _until(lambda: _codes(client, note) == [(2, "stale")])
+        actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+            lsp.TextDocumentIdentifier(note), lsp.Range(lsp.Position(1, 0), lsp.Position(1, 0)),
+            lsp.CodeActionContext(diagnostics=[])))
+        update = next(a for a in actions or [] if a.title == "Update region progress")
+        text = _apply(text, update.edit.changes[note])
+        assert "(0 of 1 task done)" in text
+        _change(client, note, 4, text)
+        await _until(lambda: _codes(client, note) == [])
+
+        # the config as typed in the editor: its errors as you type, its statuses at once
+        config = vault / "mdtracker.toml"
+        plan = _open(client, vault / "plan.md", PLAN.replace("- [ ] outline", "- [S] outline"))
+        await _until(lambda: (6, "unknown-status") in _codes(client, plan))
+        client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+            lsp.TextDocumentItem(_uri(config), "toml", 1, "[statuses]\nS = 'in_progres'\n")))
+        await _until(lambda: _codes(client, _uri(config)) == [(2, "config")])
+        assert "type must be one of" in client.diagnostics[_uri(config)][0].message
+        _change(client, _uri(config), 2, "[statuses]\nS = 'in_progress'\n")
+        await _until(lambda: _codes(client, _uri(config)) == [] and (6, "unknown-status") not in _codes(client, plan))
+        assert not config.exists()  # (nothing written: the editor has it)
+
+
 def test_bad_input_gives_diagnostics_and_never_a_crash(tmp_path):
     vault = _vault(tmp_path)
     (vault / "templates").mkdir()
