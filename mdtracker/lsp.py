@@ -45,7 +45,8 @@ log = logging.getLogger("mdtracker.lsp")
 
 RULES = "https://github.com/mdtracker/mdtracker#"  # the README's section on each problem's code
 SOURCE = "mdtracker"
-DEBOUNCE_S = 0.05  # changes are gathered this long before the vault is brought up to date
+DEBOUNCE_S = 0.05  # during a burst of changes, the vault is brought up to date at most this often
+WARM_AFTER_S = 1.0  # when no note has been opened this long after start, the vault is loaded anyway
 SIGNIFIER_FIELDS = {"📅": "due", "⏳": "scheduled", "🛫": "start", "✅": "done", "➕": "created", "❌": "cancelled"}
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TASK_OPEN = re.compile(r"^\s*(?:>\s*)*(?:[-*+]|\d+[.)])\s+\[$")
@@ -199,6 +200,9 @@ class Session:
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # what sync would make of each open note
     day: dt.date | None = None
 
+    def __post_init__(self) -> None:
+        self.root = Path(os.path.abspath(self.root))  # (URIs are absolute)
+
     def today(self) -> dt.date:
         env = os.environ.get("MDTRACKER_TODAY")
         try:
@@ -281,8 +285,6 @@ class Session:
             touched, self.day = None, day
         buffers = self.buffers()
         self.engine.update(touched | set(self.skipped) if touched is not None else None, buffers=buffers)
-        if touched is None:
-            self.engine.hold()
         self.outcomes = {o.path: o for o in self.engine.plan_of(day, buffers)}
 
     # --- what the editor is shown of a note --------------------------------------------------------------
@@ -733,6 +735,8 @@ class TrackerServer(LanguageServer):
         self.last_flush = 0.0  # (time.monotonic) when the last update started
         self.published: dict[str, list[lsp.Diagnostic]] = {}
         self.started = False
+        self.watching = False  # the client sends file events (else every note is looked at on each save)
+        self.held = False  # every note's summary is in memory
 
     def units(self, text: str) -> int:
         return self.workspace.position_codec.client_num_units(text)
@@ -777,6 +781,25 @@ class TrackerServer(LanguageServer):
             log.exception("update failed")
             self.log(f"mdtracker: update failed: {type(err).__name__}: {err}", lsp.MessageType.Error)
         self.publish()
+        if not self.held:
+            self.held = True
+            try:
+                asyncio.get_running_loop().call_soon(self.hold)
+            except RuntimeError:
+                self.hold()
+
+    def warm(self) -> None:
+        """Load the vault now if no note has been opened yet (an editor that opens none still gets a ready server)."""
+        if not self.started:
+            self.flush()
+
+    def hold(self) -> None:
+        """Read every note's summary into memory (the next updates then look only at what changed) and save
+        the cache: done once, after the first diagnostics are out."""
+        engine = self.session.engine
+        if engine is not None and engine.vault is not None:
+            guard(engine.hold, None, self)
+            guard(engine.save, None, self)
 
     def publish(self) -> None:
         session = self.session
@@ -798,6 +821,7 @@ class TrackerServer(LanguageServer):
     def reload_config(self) -> None:
         if self.session.load_config():
             self.session.engine = None  # a new config: a new engine (the cache is keyed by the config)
+            self.held = False
             self.everything = True
             self.refresh_hints()
         self.pending.add("")  # (publish the config's diagnostics either way)
@@ -823,10 +847,9 @@ def guard(work: Callable[[], T], default: T, server: TrackerServer | None = None
 
 
 def make_server(root: Path | None, config_file: Path | None = None, today: dt.date | None = None) -> TrackerServer:
-    """The language server for the vault at `root` (else the workspace folder the client names, else the
+    """The language server for the vault that is the client's workspace folder (else `root`, else the
     current folder)."""
     server = TrackerServer(Session(root or Path.cwd(), config_file, today))
-    given_root = root is not None
 
     @server.feature(lsp.INITIALIZE)
     def initialize(ls: TrackerServer, params: lsp.InitializeParams) -> None:
@@ -839,7 +862,7 @@ def make_server(root: Path | None, config_file: Path | None = None, today: dt.da
         elif params.root_path:
             folder = params.root_path
         if folder and os.path.isdir(folder):  # the workspace is the vault; else VAULT, else here
-            session.root = Path(folder)
+            session.root = Path(os.path.abspath(folder))
         ls.session.load_config()
 
     @server.feature(lsp.INITIALIZED)
@@ -849,6 +872,7 @@ def make_server(root: Path | None, config_file: Path | None = None, today: dt.da
         if watched and watched.dynamic_registration:
             watchers = [lsp.FileSystemWatcher(glob_pattern=g) for g in
                         ("**/*.md", "**/*.MD", f"**/{CONFIG_NAME}", "**/pyproject.toml", f"**/{VAULT_TEMPLATES}/*{SUFFIX}")]
+            ls.watching = True
             try:
                 ls.client_register_capability(lsp.RegistrationParams([lsp.Registration(
                     "mdtracker-files", lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES,
@@ -856,9 +880,9 @@ def make_server(root: Path | None, config_file: Path | None = None, today: dt.da
             except Exception as err:
                 ls.log(f"mdtracker: cannot watch files: {err}")
         ls.log(f"mdtracker {__version__}: vault {ls.session.root}")
-        guard(ls.flush, None, ls)
-        if ls.session.engine is not None and ls.session.engine.vault is not None:
-            guard(ls.session.engine.save, None, ls)
+        ls.publish()  # (the config's diagnostics)
+        # the vault is loaded when the first note opens (its diagnostics wait for nothing else), or in a moment
+        asyncio.get_running_loop().call_later(WARM_AFTER_S, ls.warm)
 
     def opened(ls: TrackerServer, uri: str, text: str) -> None:
         session = ls.session
@@ -890,7 +914,9 @@ def make_server(root: Path | None, config_file: Path | None = None, today: dt.da
         session = ls.session
         if _is_config(session, params.text_document.uri):
             ls.reload_config()
-            ls.schedule()
+        elif not ls.watching:
+            ls.everything = True  # no file events from this client: a save is when to look at every note
+        ls.schedule()
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: TrackerServer, params: lsp.DidCloseTextDocumentParams) -> None:
