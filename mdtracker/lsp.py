@@ -279,7 +279,8 @@ class Session:
         plan the open notes."""
         day = self.today()
         if self.engine is None:
-            self.engine = Engine(self.root, self.config, jobs=None)
+            # one process: a pool of workers forked from the server's threads hung on a cold 10,000-note vault
+            self.engine = Engine(self.root, self.config, jobs=1)
             touched = None
         if day != self.day:
             touched, self.day = None, day
