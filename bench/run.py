@@ -14,7 +14,9 @@ all cores. Prints the ratios. Then, on 1,000 and on 10,000 notes (`--watch-files
 of `mdtracker watch` (median and 95th percentile over 100 saves) and its CPU use while idle, over 65 s
 (`--idle`): long enough to hold one of the looks at every note it takes once a minute. And the dashboard of
 a generated vault, its caches warm (`--dashboard-files`), and of a vault in a git repository with a year of
-daily commits (`--git-files`, `--commits`), first run and warm.
+daily commits (`--git-files`, `--commits`), first run and warm. And `mdtracker lsp` on a note of a generated
+vault (`--lsp-files`, `--keystrokes`): start to first diagnostics, a keystroke to its diagnostics and to fresh
+inlay hints, and the server's memory.
 """
 
 from __future__ import annotations
@@ -308,6 +310,101 @@ def watch_latency(files: int, seed: int, saves: int, idle_s: float) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def lsp_latency(files: int, seed: int, keystrokes: int) -> None:
+    """`mdtracker lsp` on a note of the generated vault (its cache warm), with a dashboard note (a region on
+    the whole vault) open beside it: server start to the first diagnostics, then over `keystrokes` keystrokes
+    (one character typed into a task line, as an editor sends it: an incremental didChange) the time to the
+    note's published diagnostics and, on other keystrokes, to the inlay hints asked for right after, and the
+    server's memory."""
+    import asyncio
+
+    from lsprotocol import types as lsp
+    from pygls import uris
+    from pygls.lsp.client import LanguageClient
+
+    folder = Path(tempfile.mkdtemp(prefix=f"mdtracker-lsp-{files}-"))
+    try:
+        generate.generate(folder, files, seed)
+        (folder / "dashboard.md").write_text('# Dashboard\n\n<!-- mdtracker:begin progress scope="" -->\n'
+                                             '<!-- mdtracker:end progress -->\n', "utf-8")
+        for _ in range(2):  # the first rewrites every note's cookies; after the second the cache knows every note
+            subprocess.run([*MDTRACKER, "sync", str(folder)], stdout=subprocess.DEVNULL, check=True)
+        notes = sorted(folder.rglob("note-*.md"))
+        note = notes[len(notes) // 2]
+        rows = asyncio.run(_lsp_session(LanguageClient, lsp, uris, folder, note, keystrokes))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    start, diagnostics, hints, rss, hwm = rows
+
+    def spread(values: list[float]) -> str:
+        values = sorted(values)
+        return (f"median {statistics.median(values) * 1000:.1f} ms, p95 {values[int(0.95 * len(values)) - 1] * 1000:.1f} ms, "
+                f"max {values[-1] * 1000:.1f} ms")
+
+    print(f"\nlsp on {files} notes: server start to first diagnostics {start:.2f} s; keystroke (didChange) to "
+          f"published diagnostics {spread(diagnostics)}; to fresh inlay hints {spread(hints)} "
+          f"({keystrokes} keystrokes); server memory {rss:.0f} MB (peak {hwm:.0f} MB)")
+
+
+async def _lsp_session(LanguageClient, lsp, uris, folder: Path, note: Path, keystrokes: int):  # noqa: ANN001
+    import asyncio
+
+    client = LanguageClient("bench", "1")
+    arrived: dict[str, asyncio.Event] = {}
+
+    @client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def published(params) -> None:  # noqa: ANN001
+        arrived.setdefault(params.uri, asyncio.Event()).set()
+
+    @client.feature(lsp.WINDOW_LOG_MESSAGE)
+    def logged(params) -> None:  # noqa: ANN001
+        pass
+
+    t0 = time.perf_counter()
+    await client.start_io(*MDTRACKER, "lsp", str(folder))
+    root = uris.from_fs_path(str(folder))
+    await client.initialize_async(lsp.InitializeParams(capabilities=lsp.ClientCapabilities(), root_uri=root))
+    client.initialized(lsp.InitializedParams())
+    uri = uris.from_fs_path(str(note))
+    text = note.read_text("utf-8")
+    arrived[uri] = asyncio.Event()
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(uri, "markdown", 1, text)))
+    await arrived[uri].wait()
+    start = time.perf_counter() - t0
+    dash = uris.from_fs_path(str(folder / "dashboard.md"))
+    arrived[dash] = asyncio.Event()
+    client.text_document_did_open(lsp.DidOpenTextDocumentParams(lsp.TextDocumentItem(
+        dash, "markdown", 1, (folder / "dashboard.md").read_text("utf-8"))))
+    await arrived[dash].wait()
+    lines = text.split("\n")
+    task = next(n for n, line in enumerate(lines) if line.lstrip().startswith("- [ ]"))
+    column = len(lines[task].encode("utf-16-le")) // 2
+    diagnostics, hints = [], []
+    for n in range(keystrokes * 2):
+        arrived[uri] = asyncio.Event()
+        t = time.perf_counter()
+        client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+            lsp.VersionedTextDocumentIdentifier(n + 2, uri),
+            [lsp.TextDocumentContentChangePartial(lsp.Range(lsp.Position(task, column), lsp.Position(task, column)), "x")]))
+        column += 1
+        if n % 2 == 0:
+            await arrived[uri].wait()
+            diagnostics.append(time.perf_counter() - t)
+        else:
+            await client.text_document_inlay_hint_async(lsp.InlayHintParams(
+                lsp.TextDocumentIdentifier(uri), lsp.Range(lsp.Position(0, 0), lsp.Position(len(lines), 0))))
+            hints.append(time.perf_counter() - t)
+            await arrived[uri].wait()
+        await asyncio.sleep(0.1)  # typing speed: a keystroke every 100 ms or so
+    status = Path(f"/proc/{client._server.pid}/status").read_text()
+    rss = int(re.search(r"VmRSS:\s+(\d+)", status).group(1)) / 1024
+    hwm = int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+    await client.shutdown_async(None)
+    client.exit(None)
+    await client.stop()
+    return start, diagnostics, hints, rss, hwm
+
+
 def _median(runs: list[tuple[float, float, float]]) -> tuple[float, float, float]:
     return (statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs), max(r[2] for r in runs))
 
@@ -326,6 +423,9 @@ def main() -> None:
     parser.add_argument("--git-files", type=int, nargs="*", default=[1000, 10000],
                         help="vault sizes for the dashboard with a git history (none: skip)")
     parser.add_argument("--commits", type=int, default=365, help="daily commits of that history")
+    parser.add_argument("--lsp-files", type=int, nargs="*", default=[10000],
+                        help="vault sizes for the language server's keystroke latency (none: skip)")
+    parser.add_argument("--keystrokes", type=int, default=100)
     args = parser.parse_args()
     resource.setrlimit(resource.RLIMIT_NOFILE, resource.getrlimit(resource.RLIMIT_NOFILE))
     # as `pip install` leaves a package: compiled (an editable install under PYTHONDONTWRITEBYTECODE would make
@@ -341,6 +441,8 @@ def main() -> None:
         bench_git(files, args.seed, args.repeat, args.commits)
     for files in args.watch_files:
         watch_latency(files, args.seed, args.saves, args.idle)
+    for files in args.lsp_files:
+        lsp_latency(files, args.seed, args.keystrokes)
 
 
 if __name__ == "__main__":

@@ -437,3 +437,19 @@ def _configured_dashboard(run: Run, write: bool) -> tuple[str | None, str | None
     except OSError as err:
         return None, f"{config.dashboard_file}: cannot write the dashboard: {err.strerror or err}"
     return (config.dashboard_file if changed else None), None
+
+
+@main.command("lsp")
+@click.argument("vault", required=False, type=click.Path(path_type=Path, file_okay=False))
+@click.option("--stdio", is_flag=True, help="Speak over stdin and stdout (the only way; accepted as editors pass it).")
+@_common
+@click.pass_context
+def lsp_command(ctx: click.Context, vault: Path | None, stdio: bool, today: str | None,
+                config_file: Path | None) -> int:
+    """A language server over stdio for the vault (the editor's workspace folder, else VAULT, else here)."""
+    from mdtracker.lsp import serve  # deferred: start-up time (pygls and the analysis load only for this command)
+
+    outer = ctx.obj or {}
+    root = open_root(vault) if vault is not None else None
+    fixed = _date(today or outer.get("today"), "--today")
+    return serve(root, config_file or outer.get("config_file"), fixed)

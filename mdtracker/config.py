@@ -97,11 +97,12 @@ def load(path: Path | None, shown: str | None = None) -> Config:
     if path is None:
         return Config()
     name = shown or str(path)
-    return loads(_read(path, name), name, pyproject=path.name == "pyproject.toml")
+    return from_text(_read(path, name), name, pyproject=path.name == "pyproject.toml")
 
 
-def loads(text: str, name: str = CONFIG_NAME, pyproject: bool = False) -> Config:
-    """Validate a config's text (`name`: the file it is, for messages)."""
+def from_text(text: str, name: str, pyproject: bool = False) -> Config:
+    """A config from its text (an editor's buffer of `mdtracker.toml`, or the file as read), named `name`
+    in errors; `pyproject`: the text of a `pyproject.toml`, whose `[tool.mdtracker]` table is the config."""
     try:
         data = tomllib.loads(text)
     except RecursionError:  # tomllib reads nested arrays and tables by recursion

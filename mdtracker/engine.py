@@ -23,7 +23,7 @@ from mdtracker import cache, pipeline
 from mdtracker.config import Config
 from mdtracker.errors import NoteError
 from mdtracker.pipeline import Applied
-from mdtracker.vault import Outcome, Vault
+from mdtracker.vault import Note, Outcome, Vault
 
 if TYPE_CHECKING:  # (loaded with the parser, only when a note must be parsed: see `pipeline._stage`)
     from mdtracker.analyze import Analysis
@@ -76,6 +76,17 @@ class Engine:
         """What sync would do to every note it would look at, and the errors met; nothing is written.
         With `known` (check), a note the last check found stale and unchanged since is taken as it found it."""
         return pipeline.outcomes(self.current, today, incremental=self.use_cache, known=known)
+
+    def plan_of(self, today: dt.date, paths: Iterable[str]) -> list[Outcome]:
+        """What sync would do to these notes only (an editor's open documents), with their texts; nothing
+        is written."""
+        vault = self.current
+        return pipeline.plan(vault, lambda: vault.analysis(today), set(paths))
+
+    def note(self, path: str) -> Note | None:
+        """What is known of one note (for a buffer, its Document too)."""
+        vault = self.current
+        return vault.parsed.get(path) or vault.notes.get(path)
 
     def apply(self, today: dt.date) -> Applied:
         """Sync: write every note that is stale; the vault is then known fresh, but for the notes that failed."""

@@ -157,7 +157,7 @@ def propose(root: Path, config: Config, config_path: Path | None, today: dt.date
             files[CONFIG_NAME] = text
         else:
             files[shown] = text  # (the whole file: the diff shows the lines added)
-        new_config = config_module.loads(text, shown)
+        new_config = config_module.from_text(text, shown)
 
     docs = {rel: parse(text, rel) for rel, text in texts.items()}
     domains = bool(new_config.domains) or bool(analysis.readiness.domains)

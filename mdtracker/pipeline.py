@@ -162,7 +162,9 @@ def rewritable(vault: Vault, only: set[str] | None = None) -> list[Document]:
         candidates = [vault.parsed.get(rel) or known.get(rel) or vault.notes[rel] for rel in vault.stats]
     else:
         wide = vault.wide_scopes()
+        held = vault.held or {}
         candidates = [vault.parsed[rel] if rel in vault.parsed
+                      else held[rel] if rel in vault.buffers and rel in held  # a buffer as the last step parsed it
                       else Note(rel, 0, 0, vault.stats[rel][2], scopes=wide.get(rel, frozenset({"file"})),
                                 rewritable=True)
                       for rel in sorted(only) if rel in vault.stats]

@@ -119,5 +119,8 @@ def outcomes_of(root: Path, config: Config, docs: list[Document], analysis: Call
 
 
 def from_buffer(text: NoteText, rel: str, setting: Setting) -> Note:
-    """A note known from an editor's buffer (never written here: `setting.write` is off)."""
-    return note_from(parse(text.text, rel, digest(text.raw)), len(text.raw), -1, setting, text)
+    """A note known from an editor's buffer (never written here: `setting.write` is off), with its Document
+    kept whatever it holds: an editor shows what it has (hints, hovers), and it is never cached."""
+    doc = parse(text.text, rel, digest(text.raw))
+    note = note_from(doc, len(text.raw), -1, setting, text)
+    return note if note.document is not None or note.outcome is not None else replace(note, document=doc)
