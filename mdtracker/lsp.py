@@ -885,12 +885,18 @@ def make_server(root: Path | None, config_file: Path | None = None, today: dt.da
         # the vault is loaded when the first note opens (its diagnostics wait for nothing else), or in a moment
         asyncio.get_running_loop().call_later(WARM_AFTER_S, ls.warm)
 
+    def config_buffer(ls: TrackerServer, uri: str, text: str | None) -> bool:
+        """The document is the vault's config: its text as the editor has it (None: the file again)."""
+        if not _is_config(ls.session, uri):
+            return False
+        ls.session.config_text = text
+        ls.reload_config()
+        ls.schedule()
+        return True
+
     def opened(ls: TrackerServer, uri: str, text: str) -> None:
         session = ls.session
-        if _is_config(session, uri):
-            session.config_text = text
-            ls.reload_config()
-            ls.schedule()
+        if config_buffer(ls, uri, text):
             return
         rel = session.rel(uri)
         if rel is None:
@@ -923,10 +929,7 @@ def make_server(root: Path | None, config_file: Path | None = None, today: dt.da
     def did_close(ls: TrackerServer, params: lsp.DidCloseTextDocumentParams) -> None:
         session = ls.session
         uri = params.text_document.uri
-        if _is_config(session, uri):
-            session.config_text = None
-            ls.reload_config()
-            ls.schedule()
+        if config_buffer(ls, uri, None):
             return
         rel = session.rel(uri)
         if rel is None or rel not in session.open:
