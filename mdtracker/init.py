@@ -210,8 +210,9 @@ def write(root: Path, proposal: Proposal) -> list[str]:
         done.append(n.path)
     for name, text in proposal.files.items():
         path = root / name
-        if path.exists():  # an edited config: replaced whole, as proposed, only if it is still what was read
-            path.write_text(text, "utf-8")
+        if path.exists():  # the user's config, with the lines init adds: written as a note is (atomic, its mode
+            note = read_note(path, name)  # kept, never over an edit made meanwhile)
+            write_note(note, note.encode(text), name, root)
         else:
             _create(path, text)
         done.append(name)
