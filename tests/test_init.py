@@ -186,7 +186,8 @@ _line = st.one_of(
 )
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(lines=st.lists(_line, min_size=1, max_size=30), crlf=st.booleans())
 def test_init_then_sync_is_fresh_and_init_is_idempotent(tmp_path_factory, lines, crlf):
     vault = tmp_path_factory.mktemp("v")
