@@ -61,6 +61,12 @@ def _date(value: str | None, source: str) -> dt.date | None:
         raise click.BadParameter(f"{source}: expected a date YYYY-MM-DD, got {value!r}") from None
 
 
+def _fixed_day(today: str | None, outer: dict) -> dt.date | None:
+    """The day a user fixed: `--today` (before or after the command), else $MDTRACKER_TODAY."""
+    return (_date(today or outer.get("today"), "--today")
+            or _date(os.environ.get("MDTRACKER_TODAY") or None, "MDTRACKER_TODAY"))
+
+
 def _common(command: Callable[..., Any]) -> Callable[..., Any]:
     """`--today` and `--config`, accepted before the command and after it."""
     command = click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
@@ -108,9 +114,7 @@ def _on_vault(command: Callable[..., Any], rewrites: str | None) -> Callable[...
         outer = ctx.obj or {}
         root = open_root(vault)
         config = load_config(root, config_file or outer.get("config_file"))
-        day = (_date(today or outer.get("today"), "--today")
-               or _date(os.environ.get("MDTRACKER_TODAY") or None, "MDTRACKER_TODAY")
-               or config.today or dt.date.today())
+        day = _fixed_day(today, outer) or config.today or dt.date.today()
         with _progress() as progress:
             engine = Engine(root, config, jobs, use_cache=not no_cache, progress=progress)
             engine.update(today=day if rewrites else None, write=rewrites == "write", texts=bool(kwargs.get("diff")),
@@ -218,8 +222,7 @@ def watch_command(ctx: click.Context, vault: Path, today: str | None, config_fil
     outer = ctx.obj or {}
     root = open_root(vault)
     explicit = config_file or outer.get("config_file")
-    fixed = _date(today or outer.get("today"), "--today") or _date(os.environ.get("MDTRACKER_TODAY") or None,
-                                                                    "MDTRACKER_TODAY")
+    fixed = _fixed_day(today, outer)
     config = load_config(root, explicit)  # a broken config at the start is an error, as for sync
 
     def day() -> dt.date:
@@ -389,8 +392,7 @@ def init_command(ctx: click.Context, vault: Path, write: bool, today: str | None
     root = open_root(vault)
     explicit = config_file or outer.get("config_file")
     config = load_config(root, explicit)
-    day = (_date(today or outer.get("today"), "--today")
-           or _date(os.environ.get("MDTRACKER_TODAY") or None, "MDTRACKER_TODAY") or config.today or dt.date.today())
+    day = _fixed_day(today, outer) or config.today or dt.date.today()
     path = explicit or config_mod.find(root)
     proposal = init.propose(root, config, path, day)
     asking = not write and sys.stdin.isatty() and sys.stdout.isatty()

@@ -85,7 +85,7 @@ def find(vault: Path) -> Path | None:
     project = vault / "pyproject.toml"
     if project.is_file():
         try:
-            if "mdtracker" in tomllib.loads(_read(project, "pyproject.toml")).get("tool", {}):
+            if "mdtracker" in tomllib.loads(read_text(project, "pyproject.toml")).get("tool", {}):
                 return project
         except (tomllib.TOMLDecodeError, RecursionError, ConfigError):
             return project  # let load() report what is wrong with it
@@ -97,7 +97,7 @@ def load(path: Path | None, shown: str | None = None) -> Config:
     if path is None:
         return Config()
     name = shown or str(path)
-    return from_text(_read(path, name), name, pyproject=path.name == "pyproject.toml")
+    return from_text(read_text(path, name), name, pyproject=path.name == "pyproject.toml")
 
 
 def from_text(text: str, name: str, pyproject: bool = False) -> Config:
@@ -121,7 +121,7 @@ def from_text(text: str, name: str, pyproject: bool = False) -> Config:
 MAX_CONFIG = 1 << 20  # a config larger than this is not read
 
 
-def _read(path: Path, name: str) -> str:
+def read_text(path: Path, name: str) -> str:
     """The config's text: a regular file (a named pipe or a device would hang or never end), at most
     `MAX_CONFIG` bytes of UTF-8."""
     try:

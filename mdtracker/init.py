@@ -27,7 +27,7 @@ from typing import Callable, Iterable
 from mdtracker import config as config_module
 from mdtracker import mojibake
 from mdtracker.analyze import Analysis
-from mdtracker.config import CONFIG_NAME, Config
+from mdtracker.config import CONFIG_NAME, STATUS_TYPES, Config
 from mdtracker.engine import Engine
 from mdtracker.errors import NoteError
 from mdtracker.files import NoteText, read_note, split_lines, write_note
@@ -48,7 +48,6 @@ _GUESSES = {
     ">": ("todo", "moved on, still to do"), "<": ("todo", "scheduled"), "!": ("todo", "important"),
     "?": ("todo", "a question"),
 }
-STATUS_TYPES = ("todo", "in_progress", "done", "cancelled", "non_task")
 ANSWERED = "as you said"  # the meaning of a status the user gave at the prompt
 
 _LAST_UPDATED = re.compile(r"^(?:last\s+updated|updated|last\s+update|date\s+updated)$", re.IGNORECASE)
@@ -150,7 +149,7 @@ def propose(root: Path, config: Config, config_path: Path | None, today: dt.date
     files: dict[str, str] = {}
     new_config = config
     if statuses or config_path is None:  # a vault with no config gets one: what init saw, and the defaults
-        old_text = config_path.read_text("utf-8") if config_path is not None and config_path.is_file() else None
+        old_text = config_module.read_text(config_path, config_path.name) if config_path is not None else None
         text = _config_text(old_text, statuses, analysis)
         shown = config_path.name if config_path is not None else CONFIG_NAME
         if old_text is None:
@@ -506,21 +505,12 @@ def _only_ours(before: str, after: str, names: set[str]) -> str:
 
 
 def _marked(lines: list[str], names: set[str]) -> set[int]:
-    """The lines (0-based) that init's insertions stand on: its regions (named `names`: init adds a region to
-    a note only where the note has none of that name), from marker to marker, and fresh cookies."""
-    marked: set[int] = set()
-    start = None
-    for n, line in enumerate(lines):
-        if line.rstrip().endswith("[/]"):
-            marked.add(n)
-        m = re.search(r"<!-- mdtracker:begin ([\w-]+)", line)
-        if m and m.group(1) in names:
-            start = n
-        if start is not None:
-            marked.add(n)
-            if "<!-- mdtracker:end" in line:
-                start = None
-    return marked
+    """The lines (0-based) that init's insertions stand on, as the parser finds them: its regions (named
+    `names`: init adds a region to a note only where the note has none of that name), marker to marker, and
+    the cookies still unfilled (`[/]`)."""
+    doc = parse("".join(lines), "")
+    marked = {n - 1 for r in doc.regions if r.name in names for n in range(r.line, r.end_line + 1)}
+    return marked | {c.line - 1 for c in doc.cookies if c.written == "[/]"}
 
 
 def _read_shows(text: str, insertions: list[Insertion]) -> None:

@@ -30,6 +30,7 @@ from pygls.lsp.server import LanguageServer
 from mdtracker import __version__, mojibake, recognize, reviews
 from mdtracker.analyze import Analysis, FileSummary, combine, status_of
 from mdtracker.config import CONFIG_NAME, STATUS_TYPES, Config, from_text
+from mdtracker.config import read_text as read_config
 from mdtracker.config import find as find_config
 from mdtracker.counts import Counts, count, percent
 from mdtracker.discovery import SUFFIX, VAULT_TEMPLATES, excluded, note_name, own_templates, searched, templates_folder
@@ -344,8 +345,8 @@ class Session:
         text = self.config_text
         if text is None:
             try:
-                text = self.config_path().read_text("utf-8", errors="replace")[:1 << 20]
-            except OSError:
+                text = read_config(self.config_path(), CONFIG_NAME)
+            except ConfigError:
                 text = ""
         lines = Lines(text, len)
         return [lsp.Diagnostic(lsp.Range(lsp.Position(n, 0), lsp.Position(n, len(lines.line(n)))), err.message,
@@ -596,8 +597,8 @@ class Session:
             text = self.config_text
         else:
             try:
-                text = path.read_text("utf-8") if path.is_file() else None
-            except (OSError, UnicodeDecodeError):
+                text = read_config(path, CONFIG_NAME) if path.is_file() else None
+            except ConfigError:
                 return None
         if text is None:
             edit = lsp.WorkspaceEdit(document_changes=[
