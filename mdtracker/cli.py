@@ -417,8 +417,12 @@ def init_command(ctx: click.Context, vault: Path, write: bool, today: str | None
     for hint in proposal.hints:
         _error(hint)
     if write or (asking and click.confirm("Write these changes?", default=False)):
-        done = init.write(root, proposal)
+        done, failed = init.write(root, proposal)
+        for err in failed:
+            _error(str(err))
         click.echo(f"wrote {len(done)} file(s). Next: `mdtracker sync` keeps them fresh; `mdtracker check` in CI.")
+        if failed:
+            return EXIT_ERROR
     elif not asking:
         click.echo("Nothing written: run `mdtracker init --write` to make these changes.")
     return EXIT_ERROR if proposal.errors else EXIT_OK

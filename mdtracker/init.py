@@ -197,25 +197,26 @@ def propose(root: Path, config: Config, config_path: Path | None, today: dt.date
     return Proposal(result, files, statuses, _hints(docs, analysis), errors)
 
 
-def write(root: Path, proposal: Proposal) -> list[str]:
+def write(root: Path, proposal: Proposal) -> tuple[list[str], list[NoteError]]:
     """Make the proposal: each note rewritten atomically (never over an edit made meanwhile), new files created
-    only where none exists. The paths written."""
-    done = []
-    for n in proposal.notes:
-        if n.note is None:
-            _create(root / n.path, n.new)
-        else:
-            write_note(n.note, n.note.encode(n.new), n.path, root)
-        done.append(n.path)
-    for name, text in proposal.files.items():
-        path = root / name
-        if path.exists():  # the user's config, with the lines init adds: written as a note is (atomic, its mode
-            note = read_note(path, name)  # kept, never over an edit made meanwhile)
-            write_note(note, note.encode(text), name, root)
-        else:
-            _create(path, text)
-        done.append(name)
-    return done
+    only where none exists. The paths written, and the errors of those that were not (each left untouched)."""
+    done, errors = [], []
+    changes = [(n.path, n.note, n.new) for n in proposal.notes] + [
+        (name, None, text) for name, text in proposal.files.items()]
+    for rel, note, text in changes:
+        try:
+            if note is None and (root / rel).exists():  # the user's config, with the lines init adds
+                note = read_note(root / rel, rel)
+            if note is None:
+                _create(root / rel, text)
+            else:  # as a note is written: atomic, its mode kept, never over an edit made meanwhile
+                write_note(note, note.encode(text), rel, root)
+            done.append(rel)
+        except NoteError as err:
+            errors.append(err)
+        except OSError as err:  # a file made meanwhile where init would create one, a folder it may not write
+            errors.append(NoteError(rel, None, f"cannot write: {err.strerror or err}; not written", "io"))
+    return done, errors
 
 
 def _create(path: Path, text: str) -> None:

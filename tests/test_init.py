@@ -202,3 +202,15 @@ def test_init_then_sync_is_fresh_and_init_is_idempotent(tmp_path_factory, lines,
     after = _snapshot(vault)
     assert run(["init", "--write", *TODAY, str(vault)]) in (0, 2)
     assert _snapshot(vault) == after
+
+
+def test_a_read_only_note_is_reported_and_the_rest_written(tmp_path, capsys):
+    import os
+    import stat
+    (tmp_path / "a.md").write_text("# A\n## S\n" + "- [ ] x\n" * 6)
+    (tmp_path / "b.md").write_text("# B\n## S\n" + "- [ ] y\n" * 6)
+    os.chmod(tmp_path / "a.md", stat.S_IRUSR | stat.S_IRGRP)
+    before = (tmp_path / "a.md").read_bytes()
+    assert run(["init", "--write", *TODAY, str(tmp_path)]) == 2
+    assert (tmp_path / "a.md").read_bytes() == before
+    assert "a.md" in capsys.readouterr().err and "[0/6]" in (tmp_path / "b.md").read_text()
