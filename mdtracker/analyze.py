@@ -160,6 +160,9 @@ class Analysis:
     # the vault's git history from a day to today, `git(today, since)` (`git_history.read` on the vault's folder,
     # as `Vault.analysis` hands it); None for summaries without a folder (`combine`): no git history
     git: Callable[[dt.date, dt.date], fc.GitHistory] | None = field(default=None, repr=False, compare=False)
+    # a result of the whole vault kept from one run to the next, `remember(name, inputs, compute, hint)`
+    # (`cache.remember` in the vault's `.mdtracker/`, as `Vault.analysis` hands it); None: always computed
+    remember: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
 
     def groups(self) -> list[str]:
         """The track groups (the app's SWE / ML switch), in order."""
@@ -243,7 +246,11 @@ class Analysis:
 
     @cached_property
     def gaps(self) -> tuple[Gap, ...]:
-        return tuple(scores.gaps(list(self.topic_scores), list(self._every("listed")), self.config.gap_threshold))
+        results, listed, threshold = self.topic_scores, self._every("listed"), self.config.gap_threshold
+        compute = lambda: tuple(scores.gaps(list(results), listed, threshold))  # noqa: E731
+        if self.remember is None:
+            return compute()
+        return self.remember("gaps", scores.gaps_inputs(results, listed, threshold), compute, tuple[Gap, ...])
 
     @cached_property
     def notices(self) -> tuple[str, ...]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import hashlib
 import os
 import stat
 import tempfile
@@ -90,12 +91,17 @@ def _read(path: Path) -> bytes | None:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
         return None
-    with os.fdopen(fd, "rb") as handle:
-        st = os.fstat(handle.fileno())
-        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE:
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE:  # (a folder opens too)
             return None
-        data = handle.read(st.st_size + 1)  # (not read(MAX_FILE): that would allocate 256 MB for each file)
-        return data if len(data) <= st.st_size else None  # grown since: another run is writing it
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            data = handle.read(st.st_size + 1)  # (not read(MAX_FILE): that would allocate 256 MB for each file)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    return data if len(data) <= st.st_size else None  # grown since: another run is writing it
 
 
 # --- the index --------------------------------------------------------------------------------------------
@@ -361,6 +367,35 @@ def _write(path: Path, data: object) -> None:
     finally:  # a full disk leaves no half-written file behind
         if os.path.lexists(tmp):
             os.unlink(tmp)
+
+
+# --- results of the whole vault ------------------------------------------------------------------------------
+
+
+def remember(root: Path, config: Config, name: str, inputs: bytes, compute: Callable[[], _T], hint: Any) -> _T:
+    """A result worked out from the whole vault that costs more than reading it back (the knowledge gaps: the
+    60,000 topic results of 10,000 notes matched with each other take most of a second, and a ticked box
+    changes none of them): read from `.mdtracker/<name>.msgpack` when this build of mdtracker, with this
+    config, kept it for the same `inputs` (hashed); else computed, and kept. `hint`: the result's type, which
+    what is read must be (a planted or damaged file is a result computed again, never an error)."""
+    folder = folder_of(root)
+    key = [*cache_key(config), name, hashlib.sha256(inputs).hexdigest()]
+    data = _read(folder / f"{name}.msgpack") if folder is not None else None
+    if data is not None:
+        try:
+            kept = codec.loads(data)
+            if type(kept) is dict and kept.get("key") == key:
+                return typing.cast(_T, codec.decoder(hint)(kept["value"]))
+        except (codec.Invalid, KeyError):
+            pass
+    value = compute()
+    if folder is not None:
+        try:
+            cache_folder(folder)
+            _write(folder / f"{name}.msgpack", {"key": key, "value": value})
+        except (OSError, TypeError):
+            pass  # a read-only vault keeps nothing
+    return value
 
 
 def _remove_leftovers(folder: Path) -> None:

@@ -347,7 +347,25 @@ def entry() -> None:
 
     fewer_collections()
     signal.signal(signal.SIGTERM, _terminated)
-    sys.exit(run(sys.argv[1:]))
+    _exit(run(sys.argv[1:]))
+
+
+def _exit(code: int) -> None:
+    """Exit without freeing the heap object by object (a sixth of a second of a dashboard of 10,000 notes), as
+    mypy does, when nothing is left to finish: the output flushed, no other thread, no worker process (an
+    interrupted parse, say: then Python exits as usual, waiting for them). Every file was written and closed,
+    and the cache saved, before the command returned."""
+    import multiprocessing
+    import threading
+
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except (OSError, ValueError):  # (a closed pipe: Python says so as it exits)
+        sys.exit(code)
+    if threading.active_count() > 1 or multiprocessing.active_children():
+        sys.exit(code)
+    os._exit(code)
 
 
 def _terminated(signum: int, frame: object) -> None:

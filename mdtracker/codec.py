@@ -108,18 +108,25 @@ def _float(value: Any) -> float:
     raise Invalid(f"expected a number, got {type(value).__name__}")
 
 
+_DAYS: dict[int, dt.date] = {}  # the days met, by number: a vault's 100,000 dates fall on a few hundred days
+_DAYS_KEPT = 1 << 16
+
+
 def _date(value: Any) -> dt.date:
     if type(value) is not int:
         raise Invalid(f"expected a day number, got {type(value).__name__}")
     try:
-        return dt.date.fromordinal(value)
+        day = dt.date.fromordinal(value)
     except (ValueError, OverflowError):
         raise Invalid(f"{value} is no day") from None
+    if len(_DAYS) < _DAYS_KEPT:
+        _DAYS[value] = day
+    return day
 
 
 @functools.cache
 def _compile(hint: Any) -> Callable[[Any], Any]:
-    namespace: dict[str, Any] = {"Invalid": Invalid, "_float": _float, "_date": _date, "_new": object.__new__,
+    namespace: dict[str, Any] = {"Invalid": Invalid, "_float": _float, "_date": _date, "_days": _DAYS, "_new": object.__new__,
                                  "frozenset": frozenset, "tuple": tuple, "list": list, "dict": dict,
                                  "_types": _types, "_strings": _strings, "_known": _KNOWN}
     lines = ["def decode(v0):"]
@@ -157,7 +164,7 @@ def _emit(hint: Any, src: str, dst: str, lines: list[str], ns: dict[str, Any], l
     elif hint is float:
         lines.append(f"{pad}{dst} = {src} if type({src}) is float else _float({src})")
     elif hint is dt.date:
-        lines.append(f"{pad}{dst} = _date({src})")
+        lines.append(f"{pad}{dst} = (_days.get({src}) or _date({src})) if type({src}) is int else _date({src})")
     elif hint is type(None):
         lines.append(f"{pad}if {src} is not None: raise Invalid('None')")
         lines.append(f"{pad}{dst} = None")

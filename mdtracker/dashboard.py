@@ -1,7 +1,7 @@
 """The dashboard: one self-contained HTML page of the vault (Today, Readiness, History, Scores, Forecast).
 
-The page is a pure function of plain data: `page(data)`, where `data` is the report (`report.as_json`) with
-its lists made (`plain`). Its numbers are the report's by construction; the charts' geometry (pixels) is
+The page is a pure function of the report's data: `page(data)`, where `data` is the report (`data_of`), whose
+long lists make only the entries the page shows (each by the report's own builder). Its numbers are the report's by construction; the charts' geometry (pixels) is
 worked out here, and every text goes through Jinja2's autoescape, in a sandbox, from the built-in template
 only. A Content-Security-Policy in the page lets it load nothing, and run no script: the only thing it may
 use is its own `<style>`, by its hash.
@@ -13,18 +13,20 @@ import base64
 import datetime as dt
 import functools
 import hashlib
+import heapq
 import importlib.resources
 import json
 import math
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from mdtracker import __version__, git_history, report
+from mdtracker import git_history, report
+from mdtracker.cache import cache_key
 from mdtracker.analyze import Analysis
 from mdtracker.config import Config
 from mdtracker.counts import percent
@@ -44,22 +46,14 @@ TOPICS_LIMIT = 60
 # --- data in ------------------------------------------------------------------------------------------------
 
 
-def plain(report: dict[str, Any]) -> dict[str, Any]:
-    """The report with every list made: the report's lists are iterators, down to its second level."""
-
-    def made(value: Any, depth: int) -> Any:
-        if isinstance(value, dict) and depth < 2:
-            return {key: made(item, depth + 1) for key, item in value.items()}
-        if isinstance(value, Iterator):
-            return list(value)
-        return value
-
-    return made(report, 0)
-
-
 def data_of(analysis: Analysis) -> dict[str, Any]:
-    """The page's data: the report of the analysis, without per-heading progress."""
-    return plain(report.as_json(analysis, headings=False))
+    """The page's data: the report of the analysis (without per-heading progress), its short lists made; its
+    long ones (`report.Entries`) make only the entries the page shows."""
+    data = report.as_json(analysis, headings=False)
+    data["tracks"] = list(data["tracks"])
+    data["milestones"] = list(data["milestones"])
+    data["readiness"]["domains"] = list(data["readiness"]["domains"])
+    return data
 
 
 def update(root: Path, config: Config, today: dt.date, stats: Mapping[str, Any], analysis: Callable[[], Analysis],
@@ -91,10 +85,10 @@ STAMP_FILE = "dashboard.json"
 
 
 def stamp(root: Path, config: Config, today: dt.date, notes: Any, out: Path) -> str:
-    """What a page depends on, hashed: mdtracker, its template, the config, the day, the notes as the vault
+    """What a page depends on, hashed: this build of mdtracker (`cache.cache_key`), its template, the config, the day, the notes as the vault
     found them (path → size, mtime, digest), the repository's HEAD (the git history), the page's place."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([__version__, config.fingerprint, today.isoformat(), os.path.abspath(out),
+    digest.update(json.dumps([*cache_key(config), today.isoformat(), os.path.abspath(out),
                               git_history.head(root), (_templates() / TEMPLATE).read_text("utf-8")]).encode())
     digest.update(json.dumps(notes, sort_keys=True).encode())
     return digest.hexdigest()
@@ -155,11 +149,31 @@ def number(value: Any) -> str:
     return json.dumps(value)
 
 
+class _Compiled(jinja2.FileSystemBytecodeCache):
+    """The built-in page template compiled once, not in every run (a tenth of a second): Jinja2's own cache, in
+    its own folder for this user in the system's temporary folder (which Jinja2 makes, and checks is the
+    user's and no one else's), never in a vault. A folder it cannot make or write is a template compiled
+    again, never an error."""
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        try:
+            super().dump_bytecode(bucket)
+        except OSError:
+            pass
+
+
+def _compiled() -> jinja2.BytecodeCache | None:
+    try:
+        return _Compiled()
+    except (OSError, RuntimeError):  # (no temporary folder, or one that is not safe)
+        return None
+
+
 @functools.lru_cache(maxsize=1)
 def _environment() -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         loader=jinja2.FileSystemLoader(_templates()), autoescape=True, undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True,
+        trim_blocks=True, lstrip_blocks=True, bytecode_cache=_compiled(),
     )
     env.filters.update(percent=percent, json=number, csp_hash=csp_hash, title_only=title_only,
                        per_day=lambda v: "—" if v is None else f"{v:.2f}")
@@ -167,7 +181,7 @@ def _environment() -> ImmutableSandboxedEnvironment:
 
 
 def page(data: dict[str, Any], name: str = "") -> str:
-    """The HTML page of a report's data (see `plain`)."""
+    """The HTML page of the report's data (`data_of`)."""
     return _environment().get_template(TEMPLATE).render(data=data, view=view(data), name=name)
 
 
@@ -176,25 +190,30 @@ def page(data: dict[str, Any], name: str = "") -> str:
 
 def view(data: dict[str, Any]) -> dict[str, Any]:
     """Lists in the order the page shows them (each entry with its index in the report, for its `data-key`),
-    and the charts' geometry."""
+    and the charts' geometry. The long lists are sorted and grouped by their records; only the entries shown
+    are made."""
     today = dt.date.fromisoformat(data["today"])
-    overdue = sorted(enumerate(data["overdue"]), key=lambda e: (-e[1]["days_overdue"], e[1]["path"], e[1]["line"]))
+    overdue = data["overdue"]
+    late = overdue.records
+    shown = heapq.nsmallest(LIMIT, range(len(late)), key=lambda i: (-late[i].days_overdue, late[i].path, late[i].line))
     tracks = list(enumerate(data["tracks"]))
+    due = data["reviews"]["due"]
     groups = []
     in_tracks = set()
     for group in sorted({t["group"] for _, t in tracks}):
         members = sorted(((i, t) for i, t in tracks if t["group"] == group), key=lambda e: e[1]["name"])
         paths = {t["path"] for _, t in members}
         in_tracks |= paths
-        due = [(i, r) for i, r in enumerate(data["reviews"]["due"]) if r["path"] in paths]
-        groups.append({"name": group, "tracks": members, "due": due})
-    other_due = [(i, r) for i, r in enumerate(data["reviews"]["due"]) if r["path"] not in in_tracks]
-    counted = [(i, f) for i, f in enumerate(data["files"])
-               if f["tasks"]["total"] - f["tasks"]["cancelled"] - f["tasks"]["non_task"]]
+        groups.append({"name": group, "tracks": members,
+                       "due": [(i, due[i]) for i, r in enumerate(due.records) if r.path in paths]})
+    other_due = [i for i, r in enumerate(due.records) if r.path not in in_tracks]
+    files = data["files"]
+    counted = [i for i, (_, c) in enumerate(files.records) if c.total - c.cancelled - c.non_task]
     return {
-        "overdue": overdue[:LIMIT], "overdue_more": max(0, len(overdue) - LIMIT),
-        "groups": groups, "other_due": other_due[:LIMIT], "other_due_more": max(0, len(other_due) - LIMIT),
-        "files": counted[:NOTES_LIMIT], "files_more": max(0, len(counted) - NOTES_LIMIT),
+        "overdue": [(i, overdue[i]) for i in shown], "overdue_more": max(0, len(late) - LIMIT),
+        "groups": groups, "other_due": [(i, due[i]) for i in other_due[:LIMIT]],
+        "other_due_more": max(0, len(other_due) - LIMIT),
+        "files": [(i, files[i]) for i in counted[:NOTES_LIMIT]], "files_more": max(0, len(counted) - NOTES_LIMIT),
         "heat": heatmap(data, today),
         "days": day_lists(data, today),
         "scores": score_charts(data),
@@ -211,7 +230,7 @@ def heatmap(data: dict[str, Any], today: dt.date) -> dict[str, Any]:
     activity = data["activity"]
     start = dt.date.fromisoformat(activity["from"])
     counts = {dt.date.fromisoformat(d["date"]): d for d in activity["days"]}
-    listed = {h["date"] for h in data["history"]}
+    listed = {h.date for h in data["history"].records}
     peak = max((d["done"] for d in activity["days"]), default=0)
     cells: list[dict[str, Any]] = []
     months: list[dict[str, Any]] = []
@@ -223,7 +242,7 @@ def heatmap(data: dict[str, Any], today: dt.date) -> dict[str, Any]:
         cells.append({"date": day.isoformat(), "x": HEAT_LEFT + col * HEAT_STEP, "y": HEAT_TOP + row * HEAT_STEP,
                       "done": done, "notes": entry["notes"] if entry else 0, "git": entry["git"] if entry else 0,
                       "level": 0 if not done else min(4, math.ceil(4 * done / peak)),
-                      "listed": day.isoformat() in listed})
+                      "listed": day in listed})
         if row == 0 and day.month != last_month:  # a month's name over its first week, if it has room
             label = {"col": col, "x": HEAT_LEFT + col * HEAT_STEP, "text": day.strftime("%b")}
             if months and col - months[-1]["col"] < 3:
@@ -242,15 +261,16 @@ def heatmap(data: dict[str, Any], today: dt.date) -> dict[str, Any]:
 def day_lists(data: dict[str, Any], today: dt.date) -> list[dict[str, Any]]:
     """What was done on each day of the heatmap's year that the notes date, newest first: the last four weeks
     shown, the others when chosen on the heatmap (`#day-…`)."""
-    start = data["activity"]["from"]
-    recent = (today - dt.timedelta(days=RECENT_DAYS - 1)).isoformat()
-    by_day: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for i, h in enumerate(data["history"]):
-        if start <= h["date"] <= data["today"]:
-            by_day.setdefault(h["date"], []).append((i, h))
-    return [{"date": day, "entries": items[:DAY_ITEMS], "more": max(0, len(items) - DAY_ITEMS), "total": len(items),
-             "recent": day >= recent}
-            for day, items in sorted(by_day.items(), reverse=True)]
+    start = dt.date.fromisoformat(data["activity"]["from"])
+    recent = today - dt.timedelta(days=RECENT_DAYS - 1)
+    history = data["history"]
+    by_day: dict[dt.date, list[int]] = {}
+    for i, h in enumerate(history.records):
+        if start <= h.date <= today:
+            by_day.setdefault(h.date, []).append(i)
+    return [{"date": day.isoformat(), "entries": [(i, history[i]) for i in found[:DAY_ITEMS]],
+             "more": max(0, len(found) - DAY_ITEMS), "total": len(found), "recent": day >= recent}
+            for day, found in sorted(by_day.items(), reverse=True)]
 
 
 def _scale(value: float, low: float, high: float, start: float, end: float) -> float:
@@ -267,11 +287,13 @@ SCORE_W, SCORE_H, SCORE_PAD = 360, 150, 30
 def score_charts(data: dict[str, Any]) -> dict[str, Any]:
     """A line chart of each note's dated knowledge-check scores, with the gap threshold."""
     threshold = data["topics"]["gap_threshold"]
-    by_note: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for i, p in enumerate(data["scores"]):
-        by_note.setdefault(p["path"], []).append((i, p))
+    scores = data["scores"]
+    by_note: dict[str, list[int]] = {}
+    for i, p in enumerate(scores.records):
+        by_note.setdefault(p.path, []).append(i)
     charts = []
-    for path, entries in sorted(by_note.items())[:SCORE_NOTES]:
+    for path, found in sorted(by_note.items())[:SCORE_NOTES]:
+        entries = [(i, scores[i]) for i in found]
         dated = sorted((e for e in entries if e[1]["date"]), key=lambda e: (e[1]["date"], e[1]["line"]))
         days = [dt.date.fromisoformat(p["date"]).toordinal() for _, p in dated]
         low, high = (min(days), max(days)) if days else (0, 0)
@@ -297,22 +319,27 @@ SPARK_W, SPARK_H = 120, 28
 
 def topic_series(data: dict[str, Any]) -> dict[str, Any]:
     """Each topic's results in date order, a sparkline, and whether its latest result makes it a gap."""
-    gaps = {g["topic"].casefold() for g in data["gaps"]}
-    by_topic: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for i, t in enumerate(data["topics"]["results"]):
-        by_topic.setdefault(t["topic"].casefold(), []).append((i, t))
+    gaps = {g.topic.casefold() for g in data["gaps"].records}
+    results = data["topics"]["results"]
+    records = results.records
+    by_topic: dict[str, list[int]] = {}
+    for i, t in enumerate(records):
+        by_topic.setdefault(t.topic.casefold(), []).append(i)
+    order = [(t.date or dt.date.min, t.path, t.line) for t in records]  # (undated results count as oldest)
     found = []
-    for key, entries in by_topic.items():
-        entries.sort(key=lambda e: (e[1]["date"] or "", e[1]["path"], e[1]["line"]))
-        found.append({"topic": entries[-1][1]["topic"], "entries": entries, "gap": key in gaps, "latest": entries[-1]})
-    found.sort(key=lambda t: (not t["gap"], t["latest"][1]["value"] if t["gap"] else 0, t["topic"].casefold()))
-    for shown in found[:TOPICS_LIMIT]:  # (the sparklines of the topics shown only: 17,000 on 10,000 notes)
-        entries = shown["entries"]
+    for key, indices in by_topic.items():
+        gap = key in gaps
+        found.append((not gap, records[max(indices, key=order.__getitem__)].value if gap else 0, key, indices))
+    found.sort(key=lambda t: t[:3])
+    topics = []
+    for _, _, key, indices in found[:TOPICS_LIMIT]:  # (only the topics shown: 17,000 on 10,000 notes)
+        entries = [(i, results[i]) for i in sorted(indices, key=order.__getitem__)]
         n = len(entries)
         marks = [{"x": _scale(k, 0, max(1, n - 1), 4, SPARK_W - 4), "y": _scale(t["value"], 0, 1, SPARK_H - 4, 4)}
                  for k, (_, t) in enumerate(entries)]
-        shown.update(line=_points([(m["x"], m["y"]) for m in marks]), marks=marks)
-    return {"topics": found[:TOPICS_LIMIT], "more": max(0, len(found) - TOPICS_LIMIT), "width": SPARK_W,
+        topics.append({"topic": entries[-1][1]["topic"], "entries": entries, "gap": key in gaps,
+                       "latest": entries[-1], "line": _points([(m["x"], m["y"]) for m in marks]), "marks": marks})
+    return {"topics": topics, "more": max(0, len(found) - TOPICS_LIMIT), "width": SPARK_W,
             "height": SPARK_H, "threshold_y": _scale(data["topics"]["gap_threshold"], 0, 1, SPARK_H - 4, 4)}
 
 

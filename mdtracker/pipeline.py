@@ -139,7 +139,8 @@ def load(root: Path, config: Config, *, use_cache: bool = True, jobs: int | None
     return Vault(root, config, stats, setting, parsed, changed, fresh=index.get("fresh"), cached=cached,
                  loaded_ns=loaded_ns, wide=index.get("wide", {}), named=index.get("named", {}),
                  garbled=index.get("garbled", {}), jobs=jobs,
-                 store=shelf is not None, use_cache=use_cache, held=held, parse=lost, buffers=in_editor)
+                 store=shelf is not None, use_cache=use_cache, held=held, parse=lost, buffers=in_editor,
+                 remember=functools.partial(cache.remember, root, config) if use_cache else None)
 
 
 def _digest_of(path: str) -> str:

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, TextIO
-
-from rich.console import Console, Group
-from rich.panel import Panel
-from rich.progress_bar import ProgressBar
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any, TextIO
 
 from mdtracker import view
 from mdtracker.analyze import Analysis
@@ -21,12 +15,37 @@ from mdtracker.errors import NoteError
 from mdtracker.files import read_note, split_lines
 from mdtracker.recognize import title_only
 
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress_bar import ProgressBar
+
 SCHEMA_VERSION = 1
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode  # one encoder for the 100,000 entries of a large vault
 ROWS = 40  # rows a terminal list shows; the JSON report has them all
 
 
 _num = view.JSON.num  # numbers as the JSON report shows them
+
+
+class Entries(Sequence[dict[str, Any]]):
+    """A list of the report's entries, each made (by its builder, from the analysis's record) when it is read:
+    `report --json` writes every one, the dashboard shows a few of 47,000 and counts the rest. `records` are
+    the analysis's own, for the dashboard's sorting and grouping."""
+
+    def __init__(self, records: Sequence[Any], build: Callable[[Any], dict[str, Any]]) -> None:
+        self.records = records
+        self._build = build
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._build(record) for record in self.records[index]]
+        return self._build(self.records[index])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(self._build, self.records)
 
 
 def write_json(report: dict[str, Any], out: TextIO) -> None:
@@ -47,7 +66,7 @@ def _write(value: Any, out: TextIO, depth: int) -> None:
             out.write(("," if n else "") + "\n" + pad + _ENCODE(key) + ": ")
             _write(item, out, depth + 1)
         out.write("\n" + "  " * depth + "}")
-    elif isinstance(value, (list, Iterator)) and depth < 3:
+    elif isinstance(value, (list, Iterator, Entries)) and depth < 3:
         n = 0
         for n, item in enumerate(value, 1):
             out.write(("[" if n == 1 else ",") + "\n" + pad + _ENCODE(item))
@@ -57,21 +76,22 @@ def _write(value: Any, out: TextIO, depth: int) -> None:
 
 
 def as_json(a: Analysis, headings: bool = True) -> dict[str, Any]:
-    """The report of SPEC §6. Its lists of entries are iterators, made as `write_json` writes them.
+    """The report of SPEC §6. Its lists of entries are `Entries`, each entry made as it is read (`write_json`
+    writes them one by one).
 
     `activity` and `forecast` are the analysis's (`Analysis.over_time`: the notes' dates and the vault's git
     history). Without `headings`, the notes' entries leave out their progress per heading (the dashboard shows
     none: on 10,000 notes they are a third of the report's time)."""
     f = view.JSON
-    files: Iterator[dict[str, Any]]
+    files: Entries
     if headings:
-        files = (view.file(s, f) for s in a.files)
+        files = Entries(a.files, lambda s: view.file(s, f))
     else:  # the two fields alone, read from the cache field by field
-        files = ({"path": path, "tasks": view.counts(c, f), "progress": _num(c.progress)}
-                 for path, c in zip(a.summaries.column("path"), a.summaries.column("counts")))
+        files = Entries(list(zip(a.summaries.column("path"), a.summaries.column("counts"))),
+                        lambda e: {"path": e[0], "tasks": view.counts(e[1], f), "progress": _num(e[1].progress)})
 
-    def each(items: Any, build: Any) -> Iterator[dict[str, Any]]:
-        return (build(item, f) for item in items)
+    def each(items: Sequence[Any], build: Callable[[Any, Any], dict[str, Any]]) -> Entries:
+        return Entries(items, lambda item: build(item, f))
 
     return {
         "schema_version": SCHEMA_VERSION,
@@ -100,11 +120,18 @@ def as_json(a: Analysis, headings: bool = True) -> dict[str, Any]:
 
 
 def _bar(value: float | None, width: int = 24) -> ProgressBar:
+    from rich.progress_bar import ProgressBar
+
     return ProgressBar(total=1.0, completed=value or 0.0, width=width)
 
 
 def print_summary(a: Analysis, console: Console, vault_name: str) -> None:
     """The human summary: what is overdue first, then readiness, then progress per note."""
+    from rich.console import Group  # (deferred, as the other rich modules: `report --json` and the dashboard
+    from rich.panel import Panel  # need none of them)
+    from rich.table import Table
+    from rich.text import Text
+
     c = a.counts
     console.print(Text.assemble(
         ("mdtracker", "bold"), f" · {vault_name} · today {a.today.isoformat()} · ",
@@ -186,6 +213,9 @@ _TARGET_SOURCES = {"config": "[forecast] target", "note": "Target Interview Date
 
 def _print_forecast(f: dict[str, Any], console: Console) -> None:
     """The forecast in a few lines: the pace, the day it gets the remaining tasks done, the target's needs."""
+    from rich.console import Group
+    from rich.text import Text
+
     if not f["scope"]:
         return
     lines = [Text.assemble(("Forecast ", "bold"), f"{f['remaining']} of {f['scope']} tasks to go")]

@@ -12,7 +12,8 @@ import datetime as dt
 import functools
 import itertools
 import re
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import astuple, dataclass
 from typing import Any, NamedTuple
 
 from mdtracker import days, recognize
@@ -215,6 +216,13 @@ class _Topics:
         change(self._by_words.setdefault(shape.words, set()), at)
         if shape.acronym is not None:
             change(self._by_acronym.setdefault(shape.acronym, set()), at)
+
+
+def gaps_inputs(results: Sequence[TopicResult], listed: Sequence[Gap], threshold: float) -> bytes:
+    """All that `gaps` reads of its inputs, as bytes (to know a result kept for the same ones): a line a result
+    (texts quoted, so that no text can pass for another field), then the listed gaps."""
+    return "\n".join([repr(threshold), *(f"{r.path!r}\t{r.line}\t{r.topic!r}\t{r.value!r}\t{r.date}" for r in results),
+                      "", *(repr(astuple(g)) for g in listed)]).encode("utf-8", "surrogatepass")
 
 
 def gaps(results: list[TopicResult], listed: list[Gap], threshold: float) -> list[Gap]:

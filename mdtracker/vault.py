@@ -154,6 +154,8 @@ class Vault:
     jobs: int | None = None
     store: bool = False  # notes parsed again go to the cache's shards where they are parsed (cache on, not watch)
     use_cache: bool = True  # the command keeps caches in `.mdtracker/` (not with --no-cache)
+    # results of the whole vault kept there from one run to the next (`cache.remember`; None: not kept)
+    remember: Callable[..., Any] | None = None
     held: dict[str, Note] | None = None  # watch: the notes of its last step, in memory
     parse: Callable[[list[Entry]], list[Note]] = lambda entries: []  # parses again notes the cache lost
     buffers: dict[str, NoteText] = field(default_factory=dict)  # notes an editor's buffer stands in for
@@ -304,7 +306,7 @@ class Vault:
 
         errors = tuple(Problem(e.path, e.line or 1, e.code, e.message) for e in self.errors)
         git = functools.partial(git_history.read, self.root, self.config, cache=self.use_cache)
-        return Analysis(today, _Summaries(self), self.config, errors, git=git)
+        return Analysis(today, _Summaries(self), self.config, errors, git=git, remember=self.remember)
 
     def shards(self) -> list[Shelf]:
         """The cache's shards (read once)."""

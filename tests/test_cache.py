@@ -63,11 +63,16 @@ def test_new_and_deleted_notes_and_config_changes(tmp_path, capsys):
     assert [f["path"] for f in _report(tmp_path, capsys)["files"]] == ["b.md"]
 
 
-@pytest.mark.parametrize("garbage", [b"", b"not msgpack", b"\x81\xa3key\xc0", b"\x80\x05K\x01."])
+@pytest.mark.parametrize("garbage", [b"", b"not msgpack", b"\x81\xa3key\xc0", b"\x80\x05K\x01.", "a folder"])
 def test_a_corrupt_cache_is_a_cold_run(tmp_path, capsys, garbage):
     (tmp_path / "a.md").write_text("- [x] a\n")
     _report(tmp_path, capsys)
-    (tmp_path / ".mdtracker" / "index.msgpack").write_bytes(garbage)
+    index = tmp_path / ".mdtracker" / "index.msgpack"
+    if garbage == "a folder":  # (it opens for reading, as a file does)
+        index.unlink()
+        index.mkdir()
+    else:
+        index.write_bytes(garbage)
     assert _report(tmp_path, capsys)["tasks"]["done"] == 1
     assert capsys.readouterr().err == ""
 
@@ -460,3 +465,47 @@ def test_a_template_of_the_vaults_own_named_like_a_built_in_one_on_the_day_may_r
     assert run(["sync", *TODAY, str(tmp_path)]) == 0
     assert capsys.readouterr().out.endswith("updated a.md: region last-updated (line 1)\n")
     assert "-->0 tasks<!--" in note.read_text()
+
+
+def test_the_gaps_are_kept_for_the_same_topic_results_and_worked_out_again_when_one_changes(
+        tmp_path, capsys, monkeypatch):
+    from mdtracker import scores
+
+    note = tmp_path / "ml.md"
+    note.write_text("# ML\n\n- [ ] read\n\n| Topic | Score | Status |\n|---|---|---|\n"
+                    "| Attention | 40% | ⬜ |\n| Dropout | 90% | ✅ |\n")
+    (tmp_path / "other.md").write_text("- [ ] a\n")
+    worked = []
+    real = scores.gaps
+    monkeypatch.setattr(scores, "gaps", lambda *a: worked.append(1) or real(*a))
+
+    def gaps():
+        return [(g["topic"], g["value"]) for g in _report(tmp_path, capsys)["gaps"]]
+
+    assert gaps() == [("Attention", 0.4)] and len(worked) == 1
+    (tmp_path / "other.md").write_text("- [x] a\n")  # a ticked box: the same topic results
+    note.write_text(note.read_text().replace("- [ ] read", "- [x] read"))
+    assert gaps() == [("Attention", 0.4)] and len(worked) == 1  # read back
+    note.write_text(note.read_text().replace("| Dropout | 90% |", "| Dropout | 30% |"))
+    assert gaps() == [("Dropout", 0.3), ("Attention", 0.4)] and len(worked) == 2
+    (tmp_path / "mdtracker.toml").write_text("[scores]\ngap_threshold = 0.35\n")
+    assert gaps() == [("Dropout", 0.3)] and len(worked) == 3  # another config: worked out again
+
+
+@pytest.mark.parametrize("planted", [b"", b"\xc1garbage", "msgpack"])
+def test_a_planted_or_damaged_file_of_kept_gaps_is_never_believed(tmp_path, capsys, planted):
+    import msgpack
+
+    (tmp_path / "ml.md").write_text("| Topic | Score | Status |\n|---|---|---|\n| Attention | 40% | ⬜ |\n")
+    truth = _report(tmp_path, capsys, "--no-cache")["gaps"]
+    assert _report(tmp_path, capsys)["gaps"] == truth and truth
+    kept = tmp_path / ".mdtracker" / "gaps.msgpack"
+    if planted == "msgpack":  # what a stranger's vault could hold: kept gaps of its own making, under a guessed key
+        key = msgpack.unpackb(kept.read_bytes())["key"]
+        planted = msgpack.packb({"key": [*key[:2], "another build", *key[3:]],
+                                 "value": [["ml.md", 1, "Forged", 0.0, None, "low-latest"]]})
+    kept.write_bytes(planted)
+    assert _report(tmp_path, capsys)["gaps"] == truth
+    kept.unlink()
+    kept.mkdir()  # not even a file
+    assert _report(tmp_path, capsys)["gaps"] == truth
