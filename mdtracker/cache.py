@@ -149,12 +149,12 @@ def read_index(root: Path, config: Config) -> dict[str, Any]:
 def _fresh(raw: Any, stats: dict[str, Stat]) -> dict[str, Any] | None:
     if raw is None:
         return None
-    if type(raw) is not dict or set(raw) != {"stats", "today", "templates", "stale"}:
+    if type(raw) is not dict or set(raw) != {"stats", "today", "templates", "head", "stale"}:
         raise codec.Invalid("fresh")
     dec = _index_decoders()
     return {"stats": dict(stats) if raw["stats"] is None else _decode_stats(raw["stats"]),
             "today": dec["today"](raw["today"]), "templates": list(dec["templates"](raw["templates"])),
-            "stale": _stale_decoder()(raw["stale"]) if raw["stale"] else {}}
+            "head": dec["today"](raw["head"]), "stale": _stale_decoder()(raw["stale"]) if raw["stale"] else {}}
 
 
 def _encode_stats(stats: dict[str, Stat]) -> list[list[Any]]:

@@ -143,7 +143,7 @@ class Vault:
     setting: Setting  # as the notes were loaded: for the notes that must be parsed again
     parsed: dict[str, Note] = field(default_factory=dict)  # the notes parsed in this run
     changed: set[str] = field(default_factory=set)  # parsed in this run, or gone since the cache was written
-    fresh: dict | None = None  # the state (stats, today, templates) in which a run last found every region
+    fresh: dict | None = None  # the state (stats, today, templates, git HEAD) in which a run last found every region
     # fresh but in the notes it lists as "stale": rel → what check found out of date, or None for a note that
     # failed (broken, unreadable, in conflict)
     cached: Callable[[], Iterable[Shelf]] = lambda: ()  # the cache's notes, shard by shard
@@ -216,7 +216,7 @@ class Vault:
         """Nothing changed since a run found every region fresh."""
         f = self.fresh
         return (f is not None and not f.get("stale") and f["stats"] == self.stats and f["today"] == str(today)
-                and f["templates"] == self.templates_state())
+                and f["templates"] == self.templates_state() and f["head"] == self.history_state)
 
     def to_replan(self, today: object) -> set[str] | None:
         """The notes whose regions may have changed since the last stamp (`mark_fresh`): the notes that
@@ -231,7 +231,7 @@ class Vault:
         changed = {rel for rel in new if old.get(rel) != new[rel]}
         templates = self.templates_state()
         wide = set()
-        if changed or set(old) - set(new) or f["templates"] != templates:
+        if changed or set(old) - set(new) or f["templates"] != templates or f["head"] != self.history_state:
             wide.add("vault")  # (a region on the vault's own templates is one on the vault: see `render.scope_of`)
         if f["today"] != str(today):
             wide |= {"vault", "day"}
@@ -240,6 +240,17 @@ class Vault:
         named = {rel for rel, names in self.region_names().items() if names & added_or_removed} \
             if added_or_removed else set()
         return changed | stale | named | {rel for rel, scopes in self.wide_scopes().items() if scopes & wide}
+
+    @functools.cached_property
+    def history_state(self) -> str:
+        """The commit HEAD names in the vault's repository, when a note has a region on the whole vault (the
+        `forecast`, or a template of the vault's own, may show the git history: a commit can change them with no
+        note changed); "" when none has one (git is not even run)."""
+        if not any("vault" in scopes for scopes in self.wide_scopes().values()):
+            return ""
+        from mdtracker import git_history  # (deferred: see `analysis`)
+
+        return git_history.head(self.root)
 
     def wide_scopes(self) -> dict[str, frozenset[str]]:
         """The notes with regions on the day or the whole vault (kept in the cache's index)."""
@@ -267,7 +278,7 @@ class Vault:
         """Every region of every note is fresh on `today`, but in the `stale` notes (with what is out of date
         in each, None for one that failed)."""
         self.fresh = {"stats": dict(self.stats), "today": str(today), "templates": self.templates_state(),
-                      "stale": dict(sorted((stale or {}).items()))}
+                      "head": self.history_state, "stale": dict(sorted((stale or {}).items()))}
 
     def found_stale(self) -> dict[str, tuple[Change, ...] | None] | None:
         """When this run parsed every note, and worked out for a day what sync would do to those that need

@@ -397,6 +397,32 @@ def test_the_forecast_region_says_what_the_report_says(tmp_path, capsys):
     assert run(["check", str(vault)]) == 0
 
 
+@pytest.mark.skipif(not HAS_GIT, reason="git is not installed")
+def test_a_commit_alone_brings_the_forecast_region_up_to_date(tmp_path, capsys):
+    """Ticks not committed count today; committed on an earlier day, they count on that day: the pace of the
+    last 7 days changes with no note changed, and check and sync see it."""
+    today = D("2025-11-22")
+    repo = tmp_path / "repo"
+    region = "# Forecast\n\n<!-- mdtracker:begin forecast -->\n<!-- mdtracker:end forecast -->\n"
+    _fast_import(repo, [(today - dt.timedelta(days=20), {NOTES[0]: _note(0), "forecast.md": region})])
+    (repo / "mdtracker.toml").write_text(f'today = "{today}"\n', "utf-8")
+    (repo / NOTES[0]).write_text(_note(3), "utf-8")  # three ticks, not committed
+    assert run(["sync", str(repo)]) == 0
+    assert "- **Pace**: 3 tasks in the last 7 days" in (repo / "forecast.md").read_text("utf-8")
+    assert run(["check", str(repo)]) == 0
+    when = "2025-11-12T12:00:00+00:00"  # ten days ago
+    subprocess.run(["git", "-c", "user.name=A", "-c", "user.email=a@example.com", "commit", "-q", "-a", "-m", "ticks"],
+                   cwd=repo, check=True, env={**os.environ, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when})
+    capsys.readouterr()
+    assert run(["check", str(repo)]) == 1
+    assert run(["sync", str(repo)]) == 0
+    text = (repo / "forecast.md").read_text("utf-8")
+    f = report_json(repo, capsys=capsys)["forecast"]
+    assert f["pace"][0]["done"] == 0 and f["pace"][1]["done"] == 3
+    assert "- **Pace**: 0 tasks in the last 7 days (0.00 a day), 3 tasks in the last 14 days" in text
+    assert run(["check", str(repo)]) == 0
+
+
 def test_report_prints_the_forecast(tmp_path, capsys):
     vault = tmp_path / "v"
     _plan(vault)
