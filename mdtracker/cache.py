@@ -115,6 +115,7 @@ def _index_decoders() -> dict[str, Callable[[Any], Any]]:
         "named": codec.decoder(dict[str, frozenset[str]]),
         "garbled": codec.decoder(dict[str, frozenset[str]]),
         "today": codec.decoder(str),
+        "head": codec.decoder(str),
         "templates": codec.decoder(tuple[tuple[str, int], ...]),
     }
 
@@ -154,7 +155,7 @@ def _fresh(raw: Any, stats: dict[str, Stat]) -> dict[str, Any] | None:
     dec = _index_decoders()
     return {"stats": dict(stats) if raw["stats"] is None else _decode_stats(raw["stats"]),
             "today": dec["today"](raw["today"]), "templates": list(dec["templates"](raw["templates"])),
-            "head": dec["today"](raw["head"]), "stale": _stale_decoder()(raw["stale"]) if raw["stale"] else {}}
+            "head": dec["head"](raw["head"]), "stale": _stale_decoder()(raw["stale"]) if raw["stale"] else {}}
 
 
 def _encode_stats(stats: dict[str, Stat]) -> list[list[Any]]:

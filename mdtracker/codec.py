@@ -126,9 +126,9 @@ def _date(value: Any) -> dt.date:
 
 @functools.cache
 def _compile(hint: Any) -> Callable[[Any], Any]:
-    namespace: dict[str, Any] = {"Invalid": Invalid, "_float": _float, "_date": _date, "_days": _DAYS, "_new": object.__new__,
-                                 "frozenset": frozenset, "tuple": tuple, "list": list, "dict": dict,
-                                 "_types": _types, "_strings": _strings, "_known": _KNOWN}
+    namespace: dict[str, Any] = {"Invalid": Invalid, "_float": _float, "_date": _date, "_days": _DAYS,
+                                 "_new": object.__new__, "frozenset": frozenset, "tuple": tuple, "list": list,
+                                 "dict": dict, "_types": _types, "_strings": _strings, "_known": _KNOWN}
     lines = ["def decode(v0):"]
     _emit(hint, "v0", "r0", lines, namespace, 1, [0])
     lines.append("    return r0")

@@ -1,10 +1,10 @@
 """The dashboard: one self-contained HTML page of the vault (Today, Readiness, History, Scores, Forecast).
 
 The page is a pure function of the report's data: `page(data)`, where `data` is the report (`data_of`), whose
-long lists make only the entries the page shows (each by the report's own builder). Its numbers are the report's by construction; the charts' geometry (pixels) is
-worked out here, and every text goes through Jinja2's autoescape, in a sandbox, from the built-in template
-only. A Content-Security-Policy in the page lets it load nothing, and run no script: the only thing it may
-use is its own `<style>`, by its hash.
+long lists make only the entries the page shows (each by the report's own builder). Its numbers are the
+report's by construction; the charts' geometry (pixels) is worked out here, and every text goes through
+Jinja2's autoescape, in a sandbox, from the built-in template only. A Content-Security-Policy in the page
+lets it load nothing, and run no script: the only thing it may use is its own `<style>`, by its hash.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ import jinja2
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from mdtracker import git_history, report
-from mdtracker.cache import cache_key
 from mdtracker.analyze import Analysis
+from mdtracker.cache import cache_key
 from mdtracker.config import Config
 from mdtracker.counts import percent
 from mdtracker.files import make_cache_folder, write_file
@@ -85,8 +85,9 @@ STAMP_FILE = "dashboard.json"
 
 
 def stamp(root: Path, config: Config, today: dt.date, notes: Any, out: Path) -> str:
-    """What a page depends on, hashed: this build of mdtracker (`cache.cache_key`), its template, the config, the day, the notes as the vault
-    found them (path → size, mtime, digest), the repository's HEAD (the git history), the page's place."""
+    """What a page depends on, hashed: this build of mdtracker and the config (`cache.cache_key`), its template,
+    the day, the notes as the vault found them (path → size, mtime, digest), the repository's HEAD (the git
+    history), the page's place."""
     digest = hashlib.sha256()
     digest.update(json.dumps([*cache_key(config), today.isoformat(), os.path.abspath(out),
                               git_history.head(root), (_templates() / TEMPLATE).read_text("utf-8")]).encode())

@@ -221,8 +221,9 @@ class _Topics:
 def gaps_inputs(results: Sequence[TopicResult], listed: Sequence[Gap], threshold: float) -> bytes:
     """All that `gaps` reads of its inputs, as bytes (to know a result kept for the same ones): a line a result
     (texts quoted, so that no text can pass for another field), then the listed gaps."""
-    return "\n".join([repr(threshold), *(f"{r.path!r}\t{r.line}\t{r.topic!r}\t{r.value!r}\t{r.date}" for r in results),
-                      "", *(repr(astuple(g)) for g in listed)]).encode("utf-8", "surrogatepass")
+    lines = (f"{r.path!r}\t{r.line}\t{r.topic!r}\t{r.value!r}\t{r.date}" for r in results)
+    listed_lines = (repr(astuple(g)) for g in listed)
+    return "\n".join([repr(threshold), *lines, "", *listed_lines]).encode("utf-8", "surrogatepass")
 
 
 def gaps(results: list[TopicResult], listed: list[Gap], threshold: float) -> list[Gap]:

@@ -143,9 +143,9 @@ class Vault:
     setting: Setting  # as the notes were loaded: for the notes that must be parsed again
     parsed: dict[str, Note] = field(default_factory=dict)  # the notes parsed in this run
     changed: set[str] = field(default_factory=set)  # parsed in this run, or gone since the cache was written
-    fresh: dict | None = None  # the state (stats, today, templates, git HEAD) in which a run last found every region
-    # fresh but in the notes it lists as "stale": rel → what check found out of date, or None for a note that
-    # failed (broken, unreadable, in conflict)
+    fresh: dict | None = None  # the state (stats, today, templates, git HEAD) in which a run last found every
+    # region fresh but in the notes it lists as "stale": rel → what check found out of date, or None for a note
+    # that failed (broken, unreadable, in conflict)
     cached: Callable[[], Iterable[Shelf]] = lambda: ()  # the cache's notes, shard by shard
     loaded_ns: int = 0  # when the notes' stats were taken
     wide: dict[str, frozenset[str]] = field(default_factory=dict)  # notes with regions on the day or vault
